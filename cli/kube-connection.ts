@@ -1,0 +1,10 @@
+// How every component finds the API: --kubeconfig, else $KUBECONFIG, else the
+// in-cluster ServiceAccount (KubeConfig.loadFromDefault covers both).
+import { KubeConfig } from "@kubernetes/client-node";
+
+export function loadKubeConfig(path?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (path === undefined) kc.loadFromDefault();
+  else kc.loadFromFile(path);
+  return kc;
+}

@@ -1,0 +1,20 @@
+// metallb-ts: one executable, one subcommand per component.
+import { Command } from "commander";
+import { errorText, MetallbError } from "../core/errors.ts";
+import { webhookCommand } from "../webhook/command.ts";
+import { validateCommand } from "./validate-command.ts";
+
+const program = new Command("metallb-ts")
+  .description(
+    "MetalLB's API and behaviour for bare-metal Kubernetes LoadBalancer Services. Every component logs JSON to stdout.",
+  )
+  .addCommand(webhookCommand())
+  .addCommand(validateCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e: unknown) {
+  const code = e instanceof MetallbError ? e.code : "FATAL";
+  console.error(JSON.stringify({ level: "fatal", code, msg: errorText(e) }));
+  process.exitCode = 2;
+}

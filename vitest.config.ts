@@ -1,0 +1,29 @@
+import { defineConfig } from "vitest/config";
+
+// Two projects: `unit` (pure code, beside the code it tests) and `cluster`
+// (suites in test/ that need the real kube-apiserver + etcd that
+// test/control-plane/vitest-global-setup.ts starts once for the run).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["**/*.test.ts"],
+          exclude: ["test/**", "node_modules/**", ".cache/**"],
+        },
+      },
+      {
+        test: {
+          name: "cluster",
+          include: ["test/**/*.test.ts"],
+          globalSetup: ["test/control-plane/vitest-global-setup.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // One control plane for the run; files share it, each in its own namespace.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});

@@ -1,0 +1,71 @@
+// `metallb-ts webhook`: the admission server.
+import { CustomObjectsApi } from "@kubernetes/client-node";
+import { Command, Option } from "commander";
+import { DEFAULT_NAMESPACE } from "../core/api/kinds.ts";
+import { createLogger, LOG_LEVELS } from "../core/logger.ts";
+import { loadKubeConfig } from "../cli/kube-connection.ts";
+import { apiConfigSource } from "./config-source.ts";
+import { startWebhookServer } from "./server.ts";
+
+interface WebhookFlags {
+  listen: string;
+  port: string;
+  tlsCert: string;
+  tlsKey: string;
+  namespace: string;
+  kubeconfig?: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+export function webhookCommand(): Command {
+  return new Command("webhook")
+    .description(
+      "Serve the admission webhooks over HTTPS: validation of every metallb.io kind and BGPPeer v1beta1/v1beta2 conversion.",
+    )
+    .option("--listen <address>", "address to listen on", "0.0.0.0")
+    .option("--port <port>", "HTTPS port the API server calls", "9443")
+    .option(
+      "--tls-cert <file>",
+      "PEM serving certificate; re-read every 10 s, so a renewed certificate is served without a restart",
+      "/tmp/k8s-webhook-server/serving-certs/tls.crt",
+    )
+    .option(
+      "--tls-key <file>",
+      "PEM private key for --tls-cert",
+      "/tmp/k8s-webhook-server/serving-certs/tls.key",
+    )
+    .option(
+      "--namespace <name>",
+      "namespace holding the metallb.io configuration (objects elsewhere are refused)",
+      process.env.METALLB_NAMESPACE ?? DEFAULT_NAMESPACE,
+    )
+    .option(
+      "--kubeconfig <file>",
+      "kubeconfig to reach the API (default: $KUBECONFIG or in-cluster)",
+    )
+    .addOption(
+      new Option("--log-level <level>", "least severe level logged")
+        .choices(LOG_LEVELS)
+        .default("info"),
+    )
+    .action(async (flags: WebhookFlags) => {
+      const log = createLogger("webhook", flags.logLevel);
+      const kc = loadKubeConfig(flags.kubeconfig);
+      const controller = new AbortController();
+      for (const signal of ["SIGTERM", "SIGINT"] as const) {
+        process.once(signal, () => {
+          log.info({ signal }, "shutting down");
+          controller.abort();
+        });
+      }
+      await startWebhookServer({
+        host: flags.listen,
+        port: Number(flags.port),
+        tls: { certFile: flags.tlsCert, keyFile: flags.tlsKey },
+        metallbNamespace: flags.namespace,
+        configSource: apiConfigSource(kc.makeApiClient(CustomObjectsApi)),
+        log,
+        signal: controller.signal,
+      });
+    });
+}

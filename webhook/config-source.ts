@@ -1,0 +1,50 @@
+// Reads the current metallb.io configuration from the API for the validating
+// webhook. Uncached on purpose (as MetalLB's webhooks): two replicas must judge
+// against what the API holds now, not what each last saw.
+import type { CustomObjectsApi } from "@kubernetes/client-node";
+import { API_GROUP, KINDS, type ConfigKind } from "../core/api/kinds.ts";
+import type { KubeObject } from "../core/api/schema-building-blocks.ts";
+import { MetallbError } from "../core/errors.ts";
+import { CONFIG_SET_FIELD, type ConfigSet } from "../core/validation/config-set.ts";
+
+export type ConfigSource = (namespace: string) => Promise<ConfigSet>;
+
+function storageVersion(kind: ConfigKind): string {
+  const version = KINDS[kind].versions.find((v) => v.storage);
+  return version?.name ?? "v1beta1";
+}
+
+export function apiConfigSource(api: CustomObjectsApi): ConfigSource {
+  return async (namespace) => {
+    const kinds = Object.keys(CONFIG_SET_FIELD) as ConfigKind[];
+    const lists = await Promise.all(
+      kinds.map(async (kind) => {
+        const version = storageVersion(kind);
+        try {
+          const list = (await api.listNamespacedCustomObject({
+            group: API_GROUP,
+            version,
+            namespace,
+            plural: KINDS[kind].plural,
+          })) as { items?: KubeObject[] };
+          return (list.items ?? []).map((o) => ({
+            ...o,
+            kind,
+            apiVersion: `${API_GROUP}/${version}`,
+          }));
+        } catch (e: unknown) {
+          throw new MetallbError(
+            "CONFIG_LIST_FAILED",
+            `listing ${KINDS[kind].plural} in ${namespace}`,
+            {
+              cause: e,
+            },
+          );
+        }
+      }),
+    );
+    const set: Record<string, KubeObject[]> = {};
+    kinds.forEach((kind, i) => (set[CONFIG_SET_FIELD[kind]] = lists[i] ?? []));
+    return set as unknown as ConfigSet;
+  };
+}

@@ -1,0 +1,107 @@
+// The admission HTTPS server: express routes for the validating webhooks (at
+// MetalLB's paths), BGPPeer conversion, and health. Stateless: every replica
+// answers every request from the API's current state.
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import express, { type NextFunction, type Request, type Response } from "express";
+import { CONFIG_KINDS, KINDS } from "../core/api/kinds.ts";
+import { CONVERSION_PATH } from "../core/api/crd-manifests.ts";
+import { errorText, MetallbError } from "../core/errors.ts";
+import type { Logger } from "../core/logger.ts";
+import type { ConfigSource } from "./config-source.ts";
+import { conversionHandler } from "./conversion-handler.ts";
+import { readTls, reloadTlsOnChange, type TlsFiles } from "./tls-files.ts";
+import { validatingHandler } from "./validating-handler.ts";
+
+export interface WebhookServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: TlsFiles;
+  readonly metallbNamespace: string;
+  readonly configSource: ConfigSource;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+  readonly tlsReloadIntervalMs?: number;
+}
+
+/** MetalLB's webhook paths, e.g. /validate-metallb-io-v1beta1-ipaddresspool. */
+export function validatePath(kind: (typeof CONFIG_KINDS)[number]): string {
+  const versions = KINDS[kind].versions;
+  const version = versions.find((v) => v.storage)?.name ?? "v1beta1";
+  return `/validate-metallb-io-${version}-${kind.toLowerCase()}`;
+}
+
+const MALFORMED = new Set(["ADMISSION_REVIEW_MALFORMED", "CONVERSION_REVIEW_MALFORMED"]);
+
+export function createApp(options: Omit<WebhookServerOptions, "host" | "port" | "tls" | "signal">) {
+  const app = express();
+  // The API server sends whole objects; MetalLB objects are small, but a
+  // Service's oldObject+object can pass express's 100 kB default. Pepr uses 2 MB.
+  app.use(express.json({ limit: "2mb" }));
+  const validate = validatingHandler(options);
+  for (const kind of CONFIG_KINDS) app.post(validatePath(kind), validate);
+  app.post("/validate", validate);
+  app.post(CONVERSION_PATH, conversionHandler());
+  app.get(["/healthz", "/readyz"], (_req, res) => {
+    res.type("text/plain").send("ok");
+  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const parseFailure = (err as { type?: unknown }).type === "entity.parse.failed";
+    if (parseFailure || (err instanceof MetallbError && MALFORMED.has(err.code))) {
+      const code = err instanceof MetallbError ? err.code : "REQUEST_BODY_NOT_JSON";
+      res.status(400).json({ code, message: errorText(err) });
+      return;
+    }
+    const code = err instanceof MetallbError ? err.code : "INTERNAL";
+    options.log.error(
+      { path: req.path, code, err: errorText(err), cause: causeText(err) },
+      "request failed",
+    );
+    res.status(500).json({ code, message: errorText(err) });
+  });
+  return app;
+}
+
+function causeText(err: unknown): string | undefined {
+  return err instanceof Error && err.cause !== undefined ? errorText(err.cause) : undefined;
+}
+
+export interface RunningWebhook {
+  readonly server: Server;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startWebhookServer(options: WebhookServerOptions): Promise<RunningWebhook> {
+  const tls = await readTls(options.tls);
+  const server = createServer({ cert: tls.cert, key: tls.key }, createApp(options));
+  // controller-runtime's webhook server timeouts, as Pepr copies them.
+  server.keepAliveTimeout = 90_000;
+  server.headersTimeout = 32_000;
+  reloadTlsOnChange(
+    server,
+    options.tls,
+    tls,
+    options.log,
+    options.signal,
+    options.tlsReloadIntervalMs,
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  options.log.info({ host: options.host, port }, "webhook listening");
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => {
+        resolve();
+      });
+      server.closeAllConnections();
+    });
+  options.signal.addEventListener("abort", () => void close());
+  return { server, port, close };
+}
