@@ -4,7 +4,8 @@
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import express, { type NextFunction, type Request, type Response } from "express";
-import { CONFIG_KINDS, KINDS } from "../core/api/kinds.ts";
+import { CONFIG_KINDS } from "../core/api/kinds.ts";
+import { validatePath } from "../core/api/webhook-configurations.ts";
 import { CONVERSION_PATH } from "../core/api/crd-manifests.ts";
 import { errorText, MetallbError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
@@ -22,13 +23,6 @@ export interface WebhookServerOptions {
   readonly log: Logger;
   readonly signal: AbortSignal;
   readonly tlsReloadIntervalMs?: number;
-}
-
-/** MetalLB's webhook paths, e.g. /validate-metallb-io-v1beta1-ipaddresspool. */
-export function validatePath(kind: (typeof CONFIG_KINDS)[number]): string {
-  const versions = KINDS[kind].versions;
-  const version = versions.find((v) => v.storage)?.name ?? "v1beta1";
-  return `/validate-metallb-io-${version}-${kind.toLowerCase()}`;
 }
 
 const MALFORMED = new Set(["ADMISSION_REVIEW_MALFORMED", "CONVERSION_REVIEW_MALFORMED"]);
