@@ -5,6 +5,7 @@ import { defineConfig } from "vitest/config";
 // test/control-plane/vitest-global-setup.ts starts once for the run).
 export default defineConfig({
   test: {
+    reporters: ["default", "./test/summary-reporter.ts"],
     projects: [
       {
         test: {

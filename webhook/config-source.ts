@@ -4,6 +4,8 @@
 import type { CustomObjectsApi } from "@kubernetes/client-node";
 import { API_GROUP, KINDS, type ConfigKind } from "../core/api/kinds.ts";
 import type { KubeObject } from "../core/api/schema-building-blocks.ts";
+import { isRetryableApiError, retryAfterMs } from "../core/api-errors.ts";
+import { retry } from "../core/backoff.ts";
 import { MetallbError } from "../core/errors.ts";
 import { CONFIG_SET_FIELD, type ConfigSet } from "../core/validation/config-set.ts";
 
@@ -21,12 +23,18 @@ export function apiConfigSource(api: CustomObjectsApi): ConfigSource {
       kinds.map(async (kind) => {
         const version = storageVersion(kind);
         try {
-          const list = (await api.listNamespacedCustomObject({
-            group: API_GROUP,
-            version,
-            namespace,
-            plural: KINDS[kind].plural,
-          })) as { items?: KubeObject[] };
+          // A CRD that was just created answers 429 "storage is (re)initializing"
+          // for a moment; the webhook's own 10 s budget leaves room for a few tries.
+          const list = (await retry(
+            () =>
+              api.listNamespacedCustomObject({
+                group: API_GROUP,
+                version,
+                namespace,
+                plural: KINDS[kind].plural,
+              }),
+            { attempts: 4, baseMs: 100, maxMs: 1000, retryable: isRetryableApiError, retryAfterMs },
+          )) as { items?: KubeObject[] };
           return (list.items ?? []).map((o) => ({
             ...o,
             kind,

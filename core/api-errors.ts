@@ -1,0 +1,63 @@
+// Classifies errors from the Kubernetes API by shape (an HTTP `code` and a
+// raw `body`, as @kubernetes/client-node's ApiException carries them), so
+// callers retry only what may succeed on retry. No client import: pure.
+export type ApiErrorKind =
+  | "NotFound"
+  | "AlreadyExists"
+  | "Conflict"
+  | "Invalid"
+  | "Forbidden"
+  | "TooManyRequests"
+  | "Unavailable"
+  | "Network"
+  | "Other";
+
+interface HttpShaped {
+  code?: unknown;
+  body?: unknown;
+  headers?: unknown;
+}
+
+function statusReason(e: HttpShaped): string | undefined {
+  if (typeof e.body !== "string") return undefined;
+  try {
+    const status = JSON.parse(e.body) as { reason?: unknown };
+    return typeof status.reason === "string" ? status.reason : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function apiErrorKind(e: unknown): ApiErrorKind {
+  if (e === null || typeof e !== "object") return "Other";
+  const shaped = e as HttpShaped;
+  if (typeof shaped.code === "number") {
+    if (shaped.code === 404) return "NotFound";
+    // 409 is both "AlreadyExists" (create) and "Conflict" (stale resourceVersion).
+    if (shaped.code === 409)
+      return statusReason(shaped) === "AlreadyExists" ? "AlreadyExists" : "Conflict";
+    if (shaped.code === 422) return "Invalid";
+    if (shaped.code === 403) return "Forbidden";
+    if (shaped.code === 429) return "TooManyRequests";
+    if (shaped.code >= 500) return "Unavailable";
+    return "Other";
+  }
+  // Sockets fail with string codes (ECONNREFUSED, ECONNRESET, ETIMEDOUT …).
+  if (typeof shaped.code === "string" && shaped.code.startsWith("E")) return "Network";
+  const cause = (e as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== e ? apiErrorKind(cause) : "Other";
+}
+
+export function isRetryableApiError(e: unknown): boolean {
+  const kind = apiErrorKind(e);
+  return kind === "TooManyRequests" || kind === "Unavailable" || kind === "Network";
+}
+
+/** Retry-After in ms from a 429/503 (the API server sends seconds). */
+export function retryAfterMs(e: unknown): number | undefined {
+  const headers = (e as HttpShaped | null)?.headers;
+  if (headers === null || typeof headers !== "object") return undefined;
+  const value = (headers as Record<string, unknown>)["retry-after"];
+  const seconds = typeof value === "string" ? Number(value) : Number.NaN;
+  return Number.isFinite(seconds) ? seconds * 1000 : undefined;
+}
