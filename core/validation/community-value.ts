@@ -36,7 +36,9 @@ function uint(text: string, bits: 16 | 32): number | undefined {
 }
 
 export function parseCommunity(text: string): CommunityParse {
-  const wellKnown = WELL_KNOWN_COMMUNITIES[text];
+  const wellKnown = Object.hasOwn(WELL_KNOWN_COMMUNITIES, text)
+    ? WELL_KNOWN_COMMUNITIES[text]
+    : undefined;
   if (wellKnown !== undefined) return { ok: true, value: { kind: "standard", value: wellKnown } };
   const parts = text.split(":");
   if (parts.length === 2) {

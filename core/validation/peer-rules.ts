@@ -93,7 +93,7 @@ export function checkDuplicateSessions(
   for (const peer of sorted) {
     const address = peer.spec?.peerAddress;
     const ip = address === undefined ? undefined : parseIp(address);
-    if (ip === undefined) continue;
+    if (ip === undefined || (peer.spec?.nodeSelectors ?? []).length > 0) continue;
     const key = `${ip.family}/${ip.value}/${peer.spec?.peerPort ?? 179}/${peer.spec?.vrf ?? ""}`;
     const first = byEndpoint.get(key);
     const bothEverywhere =

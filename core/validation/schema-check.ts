@@ -72,6 +72,8 @@ export function checkSchema(obj: KubeObject): Problem[] {
     return problems;
   }
   for (const e of checkerFor(version.spec).Errors(obj.spec)) {
+    // TypeBox also reports each unknown field as "schema is false"; the additionalProperties error names it.
+    if (e.keyword === "boolean" && e.schemaPath.endsWith("/additionalProperties")) continue;
     const base = fieldOf(`/spec${e.instancePath}`);
     if (e.keyword === "additionalProperties") {
       const names = (e.params as { additionalProperties?: string[] }).additionalProperties ?? [];
@@ -103,7 +105,7 @@ function valueAt(root: unknown, pointer: string): unknown {
   let at: unknown = root;
   for (const part of pointer.split("/").filter((p) => p !== "")) {
     if (at === null || typeof at !== "object") return undefined;
-    at = (at as Record<string, unknown>)[part];
+    at = (at as Record<string, unknown>)[part.replaceAll("~1", "/").replaceAll("~0", "~")];
   }
   return at;
 }
