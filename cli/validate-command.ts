@@ -41,28 +41,35 @@ export interface FileLoad {
 }
 
 export async function loadManifests(paths: readonly string[]): Promise<FileLoad> {
-  const docs: SourcedObject[] = [];
-  const unreadable: { file: string; message: string }[] = [];
-  for (const path of paths) {
-    let files: string[];
+  const load: FileLoad = { docs: [], unreadable: [] };
+  for (const path of paths) await loadPath(path, load);
+  return load;
+}
+
+/** A file, or every manifest under a directory; what cannot be read goes to `unreadable`. */
+async function loadPath(path: string, load: FileLoad): Promise<void> {
+  let files: string[];
+  try {
+    files = await expand(path);
+  } catch (e: unknown) {
+    load.unreadable.push({ file: path, message: errorText(e) });
+    return;
+  }
+  for (const file of files) {
     try {
-      files = await expand(path);
+      await loadFile(file, load.docs);
     } catch (e: unknown) {
-      unreadable.push({ file: path, message: errorText(e) });
-      continue;
-    }
-    for (const file of files) {
-      try {
-        for (const doc of parseAllDocuments(await readFile(file, "utf8"))) {
-          if (doc.errors.length > 0) throw doc.errors[0] ?? new Error("invalid YAML");
-          for (const object of objectsIn(doc.toJS())) docs.push({ source: file, object });
-        }
-      } catch (e: unknown) {
-        unreadable.push({ file, message: errorText(e) });
-      }
+      load.unreadable.push({ file, message: errorText(e) });
     }
   }
-  return { docs, unreadable };
+}
+
+/** Pushes as it parses, so the documents before a broken one in a file still count. */
+async function loadFile(file: string, docs: SourcedObject[]): Promise<void> {
+  for (const doc of parseAllDocuments(await readFile(file, "utf8"))) {
+    if (doc.errors.length > 0) throw doc.errors[0] ?? new Error("invalid YAML");
+    for (const object of objectsIn(doc.toJS())) docs.push({ source: file, object });
+  }
 }
 
 export function formatSourced(p: SourcedProblem): string {
@@ -88,7 +95,8 @@ export function validateCommand(): Command {
     .action(async (flags: ValidateFlags) => {
       const { docs, unreadable } = await loadManifests(flags.filename);
       let failed = unreadable.length > 0;
-      for (const u of unreadable) console.log(`${u.file}: ${u.message} [MANIFEST_UNREADABLE]`);
+      for (const u of unreadable)
+        console.log(`${u.file}: ${u.message.replace(/:?\n[\s\S]*$/, "")} [MANIFEST_UNREADABLE]`);
       for (const p of validateManifests(docs, flags.namespace)) {
         if (p.severity === "error") {
           failed = true;

@@ -28,20 +28,28 @@ function statusReason(e: HttpShaped): string | undefined {
   }
 }
 
+type KindOf = (e: HttpShaped) => ApiErrorKind;
+
+/** Kinds by HTTP status; any other 5xx is "Unavailable", anything else "Other". */
+const KIND_BY_STATUS: ReadonlyMap<number, KindOf> = new Map<number, KindOf>([
+  [404, () => "NotFound"],
+  // 409 is both "AlreadyExists" (create) and "Conflict" (stale resourceVersion).
+  [409, (e) => (statusReason(e) === "AlreadyExists" ? "AlreadyExists" : "Conflict")],
+  [422, () => "Invalid"],
+  [403, () => "Forbidden"],
+  [429, () => "TooManyRequests"],
+]);
+
+function kindOfStatus(code: number, e: HttpShaped): ApiErrorKind {
+  const kind = KIND_BY_STATUS.get(code);
+  if (kind !== undefined) return kind(e);
+  return code >= 500 ? "Unavailable" : "Other";
+}
+
 export function apiErrorKind(e: unknown): ApiErrorKind {
   if (e === null || typeof e !== "object") return "Other";
   const shaped = e as HttpShaped;
-  if (typeof shaped.code === "number") {
-    if (shaped.code === 404) return "NotFound";
-    // 409 is both "AlreadyExists" (create) and "Conflict" (stale resourceVersion).
-    if (shaped.code === 409)
-      return statusReason(shaped) === "AlreadyExists" ? "AlreadyExists" : "Conflict";
-    if (shaped.code === 422) return "Invalid";
-    if (shaped.code === 403) return "Forbidden";
-    if (shaped.code === 429) return "TooManyRequests";
-    if (shaped.code >= 500) return "Unavailable";
-    return "Other";
-  }
+  if (typeof shaped.code === "number") return kindOfStatus(shaped.code, shaped);
   // Sockets fail with string codes (ECONNREFUSED, ECONNRESET, ETIMEDOUT …).
   if (typeof shaped.code === "string" && shaped.code.startsWith("E")) return "Network";
   const cause = (e as { cause?: unknown }).cause;

@@ -5,35 +5,44 @@ import type { LabelSelector } from "./api/schema-building-blocks.ts";
 
 export type Labels = Readonly<Record<string, string>>;
 
-const OPERATORS = ["In", "NotIn", "Exists", "DoesNotExist"] as const;
+type Requirement = NonNullable<LabelSelector["matchExpressions"]>[number];
+
+/** What a requirement sees of the labels: whether its key is set, and to what. */
+interface KeyState {
+  readonly has: boolean;
+  readonly value: string | undefined;
+  readonly values: readonly string[];
+}
+
+const isIn = ({ has, value, values }: KeyState): boolean =>
+  has && value !== undefined && values.includes(value);
+
+/** metav1.LabelSelectorOperator semantics; an operator not listed here never matches. */
+const OPERATOR_HOLDS: ReadonlyMap<string, (key: KeyState) => boolean> = new Map([
+  ["In", isIn],
+  ["NotIn", (key: KeyState) => !isIn(key)],
+  ["Exists", (key: KeyState) => key.has],
+  ["DoesNotExist", (key: KeyState) => !key.has],
+]);
+
+const OPERATORS = [...OPERATOR_HOLDS.keys()];
+
+function requirementHolds(req: Requirement, labels: Labels): boolean {
+  const holds = OPERATOR_HOLDS.get(req.operator);
+  if (holds === undefined) return false;
+  return holds({
+    has: Object.hasOwn(labels, req.key),
+    value: labels[req.key],
+    values: req.values ?? [],
+  });
+}
 
 /** True when every requirement holds; an empty selector matches everything. */
 export function selectorMatches(selector: LabelSelector, labels: Labels): boolean {
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) {
     if (labels[k] !== v) return false;
   }
-  for (const req of selector.matchExpressions ?? []) {
-    const has = Object.hasOwn(labels, req.key);
-    const value = labels[req.key];
-    const values = req.values ?? [];
-    switch (req.operator) {
-      case "In":
-        if (!has || value === undefined || !values.includes(value)) return false;
-        break;
-      case "NotIn":
-        if (has && value !== undefined && values.includes(value)) return false;
-        break;
-      case "Exists":
-        if (!has) return false;
-        break;
-      case "DoesNotExist":
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
+  return (selector.matchExpressions ?? []).every((req) => requirementHolds(req, labels));
 }
 
 /** A list of selectors is an OR; an empty list matches everything. */
@@ -67,9 +76,11 @@ function labelValueProblem(value: string): string | undefined {
     : `"${value}" is not a valid label value`;
 }
 
+type FieldProblem = { field: string; message: string };
+
 /** What is wrong with a selector, as field-relative messages ("matchExpressions[0].operator: …"). */
-export function selectorProblems(selector: LabelSelector): { field: string; message: string }[] {
-  const out: { field: string; message: string }[] = [];
+export function selectorProblems(selector: LabelSelector): FieldProblem[] {
+  const out: FieldProblem[] = [];
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) {
     const keyProblem = labelKeyProblem(k);
     if (keyProblem !== undefined) out.push({ field: `matchLabels`, message: keyProblem });
@@ -77,38 +88,50 @@ export function selectorProblems(selector: LabelSelector): { field: string; mess
     if (valueProblem !== undefined) out.push({ field: `matchLabels.${k}`, message: valueProblem });
   }
   (selector.matchExpressions ?? []).forEach((req, i) => {
-    const at = `matchExpressions[${i}]`;
-    const keyProblem = labelKeyProblem(req.key);
-    if (keyProblem !== undefined) out.push({ field: `${at}.key`, message: keyProblem });
-    const values = req.values ?? [];
-    if (!(OPERATORS as readonly string[]).includes(req.operator)) {
-      out.push({
-        field: `${at}.operator`,
-        message: `"${req.operator}" is not a valid selector operator (In, NotIn, Exists, DoesNotExist)`,
-      });
-    } else if ((req.operator === "In" || req.operator === "NotIn") && values.length === 0) {
-      out.push({
-        field: `${at}.values`,
-        message: `must be non-empty when operator is ${req.operator}`,
-      });
-    } else if ((req.operator === "Exists" || req.operator === "DoesNotExist") && values.length) {
-      out.push({
-        field: `${at}.values`,
-        message: `must be empty when operator is ${req.operator}`,
-      });
-    }
-    values.forEach((v, j) => {
-      const p = labelValueProblem(v);
-      if (p !== undefined) out.push({ field: `${at}.values[${j}]`, message: p });
-    });
-    if (new Set(values).size !== values.length) {
-      out.push({
-        field: `${at}.values`,
-        message: `duplicate definition of match expression value in label selector`,
-      });
-    }
+    out.push(...requirementProblems(req, `matchExpressions[${i}]`));
   });
   return out;
+}
+
+function requirementProblems(req: Requirement, at: string): FieldProblem[] {
+  const out: FieldProblem[] = [];
+  const keyProblem = labelKeyProblem(req.key);
+  if (keyProblem !== undefined) out.push({ field: `${at}.key`, message: keyProblem });
+  const values = req.values ?? [];
+  const operatorProblem = operatorValuesProblem(req.operator, values, at);
+  if (operatorProblem !== undefined) out.push(operatorProblem);
+  values.forEach((v, j) => {
+    const p = labelValueProblem(v);
+    if (p !== undefined) out.push({ field: `${at}.values[${j}]`, message: p });
+  });
+  if (new Set(values).size !== values.length) {
+    out.push({
+      field: `${at}.values`,
+      message: `duplicate definition of match expression value in label selector`,
+    });
+  }
+  return out;
+}
+
+/** An unknown operator, or values where the operator wants none (or none where it wants some). */
+function operatorValuesProblem(
+  operator: string,
+  values: readonly string[],
+  at: string,
+): FieldProblem | undefined {
+  if (!OPERATORS.includes(operator)) {
+    return {
+      field: `${at}.operator`,
+      message: `"${operator}" is not a valid selector operator (In, NotIn, Exists, DoesNotExist)`,
+    };
+  }
+  if ((operator === "In" || operator === "NotIn") && values.length === 0) {
+    return { field: `${at}.values`, message: `must be non-empty when operator is ${operator}` };
+  }
+  if ((operator === "Exists" || operator === "DoesNotExist") && values.length) {
+    return { field: `${at}.values`, message: `must be empty when operator is ${operator}` };
+  }
+  return undefined;
 }
 
 /** Canonical text of a selector, to find duplicates regardless of order (as MetalLB does). */

@@ -47,41 +47,59 @@ function objectField(request: Record<string, unknown>, field: string): KubeObjec
   return { ...value, metadata: value.metadata ?? {} } as unknown as KubeObject;
 }
 
-/** Throws MetallbError ADMISSION_REVIEW_MALFORMED for anything the API server would never send. */
-export function parseAdmissionReview(body: unknown): AdmissionRequest {
+function envelope(body: unknown): Record<string, unknown> {
   if (!isRecord(body)) throw malformed("body is not a JSON object");
   if (body.kind !== "AdmissionReview") throw malformed(`kind is ${JSON.stringify(body.kind)}`);
   if (body.apiVersion !== "admission.k8s.io/v1") {
     throw malformed(`apiVersion ${JSON.stringify(body.apiVersion)} (only admission.k8s.io/v1)`);
   }
-  const request = body.request;
-  if (!isRecord(request)) throw malformed("request is missing");
-  if (typeof request.uid !== "string" || request.uid === "") throw malformed("request.uid");
+  if (!isRecord(body.request)) throw malformed("request is missing");
+  return body.request;
+}
+
+function requestKind(request: Record<string, unknown>): AdmissionRequest["kind"] {
   const kind = request.kind;
   if (!isRecord(kind) || typeof kind.kind !== "string" || typeof kind.version !== "string") {
     throw malformed("request.kind");
   }
+  return {
+    group: typeof kind.group === "string" ? kind.group : "",
+    version: kind.version,
+    kind: kind.kind,
+  };
+}
+
+function optionalString(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+/** Throws MetallbError ADMISSION_REVIEW_MALFORMED for anything the API server would never send. */
+export function parseAdmissionReview(body: unknown): AdmissionRequest {
+  const request = envelope(body);
+  if (typeof request.uid !== "string" || request.uid === "") throw malformed("request.uid");
   const operation = request.operation;
   if (typeof operation !== "string" || !OPERATIONS.includes(operation as Operation)) {
     throw malformed(`request.operation ${JSON.stringify(operation)}`);
   }
   return {
     uid: request.uid,
-    kind: {
-      group: typeof kind.group === "string" ? kind.group : "",
-      version: kind.version,
-      kind: kind.kind,
-    },
+    kind: requestKind(request),
     operation: operation as Operation,
-    namespace: typeof request.namespace === "string" ? request.namespace : undefined,
-    name: typeof request.name === "string" ? request.name : undefined,
+    namespace: optionalString(request.namespace),
+    name: optionalString(request.name),
     object: objectField(request, "object"),
     oldObject: objectField(request, "oldObject"),
     dryRun: request.dryRun === true,
   };
 }
 
-export function reviewOf(response: AdmissionResponse) {
+export interface AdmissionReviewResponse {
+  apiVersion: "admission.k8s.io/v1";
+  kind: "AdmissionReview";
+  response: AdmissionResponse;
+}
+
+export function reviewOf(response: AdmissionResponse): AdmissionReviewResponse {
   return { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response };
 }
 

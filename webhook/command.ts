@@ -1,13 +1,26 @@
 // `metallb-ts webhook`: the admission server.
-import { CustomObjectsApi } from "@kubernetes/client-node";
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  NetworkingV1Api,
+  type KubeConfig,
+} from "@kubernetes/client-node";
 import { Command, Option } from "commander";
 import { DEFAULT_NAMESPACE } from "../core/api/kinds.ts";
-import { createLogger, LOG_LEVELS } from "../core/logger.ts";
-import { loadKubeConfig } from "../cli/kube-connection.ts";
+import { EventRecorder } from "../core/kube/event-recorder.ts";
+import { createLogger, LOG_LEVELS, type Logger } from "../core/logger.ts";
+import { AllocationView } from "./allocation-view.ts";
+import { ClaimWriter } from "./claim-writer.ts";
+import { discoverClusterFamilies, parseFamilies } from "./cluster-families.ts";
+import type { MutatingOptions } from "./mutating-handler.ts";
+import { loadKubeConfig } from "../core/kube/kube-config.ts";
 import { apiConfigSource } from "./config-source.ts";
 import { startWebhookServer } from "./server.ts";
 
 interface WebhookFlags {
+  assign: boolean;
+  lbClass?: string;
+  serviceIpFamilies: string;
   listen: string;
   port: string;
   tlsCert: string;
@@ -58,14 +71,43 @@ export function webhookCommand(): Command {
           controller.abort();
         });
       }
+      const mutating = flags.assign
+        ? await startAssignment({ kc, flags, log, signal: controller.signal })
+        : undefined;
       await startWebhookServer({
         host: flags.listen,
         port: Number(flags.port),
         tls: { certFile: flags.tlsCert, keyFile: flags.tlsKey },
         metallbNamespace: flags.namespace,
         configSource: apiConfigSource(kc.makeApiClient(CustomObjectsApi)),
+        ...(mutating === undefined ? {} : { mutating }),
         log,
         signal: controller.signal,
       });
     });
+}
+
+/** The allocation view, synced before the server answers its first Service. */
+async function startAssignment(args: {
+  kc: KubeConfig;
+  flags: WebhookFlags;
+  log: Logger;
+  signal: AbortSignal;
+}): Promise<MutatingOptions> {
+  const { kc, flags, log, signal } = args;
+  const view = new AllocationView({ kc, namespace: flags.namespace, log, signal });
+  await view.start();
+  const families =
+    flags.serviceIpFamilies === "auto"
+      ? ((await discoverClusterFamilies(kc.makeApiClient(NetworkingV1Api), log)) ?? ["IPv4"])
+      : parseFamilies(flags.serviceIpFamilies);
+  log.info({ families }, "cluster Service IP families");
+  return {
+    view,
+    writer: new ClaimWriter(kc.makeApiClient(CustomObjectsApi), flags.namespace),
+    events: new EventRecorder(kc.makeApiClient(CoreV1Api), "metallb-ts-webhook", log),
+    lbClass: flags.lbClass,
+    clusterFamilies: () => families,
+    log,
+  };
 }

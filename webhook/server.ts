@@ -3,14 +3,16 @@
 // answers every request from the API's current state.
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import express, { type NextFunction, type Request, type Response } from "express";
+import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import { CONFIG_KINDS } from "../core/api/kinds.ts";
-import { validatePath } from "../core/api/webhook-configurations.ts";
+import { MUTATE_SERVICE_PATH, validatePath } from "../core/api/webhook-configurations.ts";
 import { CONVERSION_PATH } from "../core/api/crd-manifests.ts";
 import { errorText, MetallbError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { ConfigSource } from "./config-source.ts";
 import { conversionHandler } from "./conversion-handler.ts";
+import { mutatingHandler, type MutatingOptions } from "./mutating-handler.ts";
+import { WebhookMetrics } from "./webhook-metrics.ts";
 import { readTls, reloadTlsOnChange, type TlsFiles } from "./tls-files.ts";
 import { validatingHandler } from "./validating-handler.ts";
 
@@ -20,15 +22,32 @@ export interface WebhookServerOptions {
   readonly tls: TlsFiles;
   readonly metallbNamespace: string;
   readonly configSource: ConfigSource;
+  /** Service assignment; without it only validation and conversion are served. */
+  readonly mutating?: MutatingOptions;
+  /** /readyz answers 503 until this is true (e.g. the allocation view has synced). */
+  readonly ready?: () => boolean;
   readonly log: Logger;
   readonly signal: AbortSignal;
   readonly tlsReloadIntervalMs?: number;
+  readonly metrics?: WebhookMetrics;
 }
 
 const MALFORMED = new Set(["ADMISSION_REVIEW_MALFORMED", "CONVERSION_REVIEW_MALFORMED"]);
 
-export function createApp(options: Omit<WebhookServerOptions, "host" | "port" | "tls" | "signal">) {
+export function createApp(
+  options: Omit<WebhookServerOptions, "host" | "port" | "tls" | "signal">,
+): Express {
   const app = express();
+  const metrics = options.metrics ?? new WebhookMetrics();
+  app.use((req, res, next) => {
+    if (req.method !== "POST") {
+      next();
+      return;
+    }
+    const end = metrics.handlerSeconds.startTimer({ route: req.path });
+    res.on("finish", () => end({ result: String(res.statusCode) }));
+    next();
+  });
   // The API server sends whole objects; MetalLB objects are small, but a
   // Service's oldObject+object can pass express's 100 kB default. Pepr uses 2 MB.
   app.use(express.json({ limit: "2mb" }));
@@ -36,8 +55,21 @@ export function createApp(options: Omit<WebhookServerOptions, "host" | "port" | 
   for (const kind of CONFIG_KINDS) app.post(validatePath(kind), validate);
   app.post("/validate", validate);
   app.post(CONVERSION_PATH, conversionHandler());
-  app.get(["/healthz", "/readyz"], (_req, res) => {
+  if (options.mutating !== undefined) {
+    app.post(MUTATE_SERVICE_PATH, mutatingHandler({ ...options.mutating, metrics }));
+  }
+  app.get("/metrics", async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.get("/healthz", (_req, res) => {
     res.type("text/plain").send("ok");
+  });
+  app.get("/readyz", (_req, res) => {
+    const ready = options.ready?.() ?? true;
+    res
+      .status(ready ? 200 : 503)
+      .type("text/plain")
+      .send(ready ? "ok" : "not ready");
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const parseFailure = (err as { type?: unknown }).type === "entity.parse.failed";
@@ -72,14 +104,14 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   // controller-runtime's webhook server timeouts, as Pepr copies them.
   server.keepAliveTimeout = 90_000;
   server.headersTimeout = 32_000;
-  reloadTlsOnChange(
+  reloadTlsOnChange({
     server,
-    options.tls,
-    tls,
-    options.log,
-    options.signal,
-    options.tlsReloadIntervalMs,
-  );
+    files: options.tls,
+    initial: tls,
+    log: options.log,
+    signal: options.signal,
+    intervalMs: options.tlsReloadIntervalMs,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {

@@ -36,15 +36,18 @@ export async function readTls(files: TlsFiles): Promise<TlsMaterial> {
  * Polls rather than fs.watch: Secret volumes swap a symlinked directory, which
  * inotify watches on the files miss. 10 s is far below any renewal window.
  */
-export function reloadTlsOnChange(
-  server: Server,
-  files: TlsFiles,
-  initial: TlsMaterial,
-  log: Logger,
-  signal: AbortSignal,
-  intervalMs = 10_000,
-): void {
-  let current = initial.fingerprint;
+export interface TlsReload {
+  readonly server: Server;
+  readonly files: TlsFiles;
+  readonly initial: TlsMaterial;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+  readonly intervalMs?: number | undefined;
+}
+
+export function reloadTlsOnChange(options: TlsReload): void {
+  const { server, files, log, signal } = options;
+  let current = options.initial.fingerprint;
   const timer = setInterval(() => {
     readTls(files).then(
       (next) => {
@@ -57,7 +60,7 @@ export function reloadTlsOnChange(
         log.warn({ err: errorText(e) }, "keeping the previous certificate");
       },
     );
-  }, intervalMs);
+  }, options.intervalMs ?? 10_000);
   timer.unref();
   signal.addEventListener("abort", () => {
     clearInterval(timer);

@@ -60,16 +60,18 @@ function toV1beta2(obj: KubeObject<BGPPeerSpecV1beta1>): PeerObject {
     obj.metadata.annotations ?? {},
     (k) => k === V1BETA2_FIELDS_ANNOTATION,
   );
-  if (carried !== undefined) {
-    const restored: unknown = JSON.parse(carried);
-    if (restored !== null && typeof restored === "object") {
-      for (const field of V1BETA2_ONLY) {
-        const value = (restored as Record<string, unknown>)[field];
-        if (value !== undefined) spec[field] = value;
-      }
-    }
-  }
+  if (carried !== undefined) restoreV1beta2Fields(spec, carried);
   return withMeta(obj, "metallb.io/v1beta2", spec, annotations);
+}
+
+/** Copies the v1beta2-only fields from the annotation's JSON into `spec`; nothing else. */
+function restoreV1beta2Fields(spec: Record<string, unknown>, carried: string): void {
+  const restored: unknown = JSON.parse(carried);
+  if (restored === null || typeof restored !== "object") return;
+  for (const field of V1BETA2_ONLY) {
+    const value = (restored as Record<string, unknown>)[field];
+    if (value !== undefined) spec[field] = value;
+  }
 }
 
 function withMeta(

@@ -7,6 +7,7 @@ import { BGPAdvertisementSpec } from "./bgp-advertisement.ts";
 import { BGPPeerSpecV1beta1, BGPPeerSpecV1beta2 } from "./bgp-peer.ts";
 import { CommunitySpec } from "./community.ts";
 import { ConfigurationStateStatus } from "./configuration-state.ts";
+import { IPAddressClaimSpec } from "./ip-address-claim.ts";
 import { IPAddressPoolSpec, IPAddressPoolStatus } from "./ip-address-pool.ts";
 import { L2AdvertisementSpec } from "./l2-advertisement.ts";
 import { EmptySpec, ServiceBGPStatusStatus, ServiceL2StatusStatus } from "./announcement-status.ts";
@@ -47,7 +48,11 @@ export type ConfigKind = (typeof CONFIG_KINDS)[number];
 export const STATUS_KINDS = ["ServiceL2Status", "ServiceBGPStatus", "ConfigurationState"] as const;
 export type StatusKind = (typeof STATUS_KINDS)[number];
 
-export type MetallbKind = ConfigKind | StatusKind;
+/** Kinds of ours that MetalLB does not have. */
+export const INTERNAL_KINDS = ["IPAddressClaim"] as const;
+export type InternalKind = (typeof INTERNAL_KINDS)[number];
+
+export type MetallbKind = ConfigKind | StatusKind | InternalKind;
 
 export interface KindDefinition {
   readonly kind: MetallbKind;
@@ -198,6 +203,23 @@ export const KINDS: Readonly<Record<MetallbKind, KindDefinition>> = {
           { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
         ],
         { status: ConfigurationStateStatus },
+      ),
+    ],
+  },
+  IPAddressClaim: {
+    kind: "IPAddressClaim",
+    plural: "ipaddressclaims",
+    description: "An assigned IP address and the Services holding it (metallb-ts only).",
+    versions: [
+      v1beta1(
+        IPAddressClaimSpec,
+        [
+          { name: "IP", type: "string", jsonPath: ".spec.ip" },
+          { name: "Pool", type: "string", jsonPath: ".spec.pool" },
+          { name: "Services", type: "string", jsonPath: ".spec.holders[*].name" },
+          { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+        ],
+        { specRequired: true },
       ),
     ],
   },

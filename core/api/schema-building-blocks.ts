@@ -1,28 +1,37 @@
 // Schema pieces shared by the metallb.io kinds. Each schema serves three
 // readers at once: the CRD's openAPIV3Schema (crd-manifests.ts), the static
 // TypeScript type (Static<…>) and the offline checker (schema-check.ts).
-import { Type, type Static, type TSchema } from "typebox";
+import {
+  Type,
+  type Static,
+  type TArray,
+  type TInteger,
+  type TOptional,
+  type TSchema,
+  type TString,
+  type TUnsafe,
+} from "typebox";
 import { celToCrd, type CelRule } from "./cel-rule.ts";
 
 /** A string restricted to a set of values (CRD structural schemas need `type` beside `enum`). */
 export function StringEnum<const V extends readonly string[]>(
   values: V,
   options: Record<string, unknown> = {},
-) {
+): TUnsafe<V[number]> {
   return Type.Unsafe<V[number]>({ ...options, type: "string", enum: [...values] });
 }
 
 /** int32 as Go's json emits it; CRDs carry `format` so kubectl explain shows the width. */
-export function Int32(options: Record<string, unknown> = {}) {
+export function Int32(options: Record<string, unknown> = {}): TInteger {
   return Type.Integer({ format: "int32", ...options });
 }
 
-export function Int64(options: Record<string, unknown> = {}) {
+export function Int64(options: Record<string, unknown> = {}): TInteger {
   return Type.Integer({ format: "int64", ...options });
 }
 
 /** A Go time.Duration string such as "90s" or "1m30s" (parsed by core/validation/go-duration.ts). */
-export function Duration(description: string) {
+export function Duration(description: string): TString {
   return Type.String({ description });
 }
 
@@ -67,11 +76,11 @@ export const LabelSelector = Type.Object(
 );
 export type LabelSelector = Static<typeof LabelSelector>;
 
-export function LabelSelectors(description: string) {
+export function LabelSelectors(description: string): TOptional<TArray<typeof LabelSelector>> {
   return Type.Optional(Type.Array(LabelSelector, { description }));
 }
 
-export function StringList(description: string) {
+export function StringList(description: string): TOptional<TArray<TString>> {
   return Type.Optional(Type.Array(Type.String(), { description }));
 }
 

@@ -12,6 +12,48 @@ export type ClientConfig =
     }
   | { url: string; caBundle?: string };
 
+/** admissionregistration.k8s.io/v1 RuleWithOperations, as far as we fill it in. */
+export interface WebhookRule {
+  readonly apiGroups: readonly string[];
+  readonly apiVersions: readonly string[];
+  readonly operations: readonly ("CREATE" | "UPDATE" | "DELETE" | "CONNECT")[];
+  readonly resources: readonly string[];
+  readonly scope?: "Cluster" | "Namespaced" | "*";
+}
+
+/** The fields both webhook kinds share (admissionregistration.k8s.io/v1). */
+export interface Webhook {
+  readonly name: string;
+  readonly admissionReviewVersions: readonly string[];
+  readonly clientConfig: ClientConfig;
+  readonly failurePolicy: "Fail" | "Ignore";
+  readonly sideEffects: "None" | "NoneOnDryRun";
+  readonly timeoutSeconds: number;
+  readonly matchPolicy?: "Exact" | "Equivalent";
+  readonly rules: readonly WebhookRule[];
+  readonly matchConditions?: readonly { readonly name: string; readonly expression: string }[];
+}
+
+export interface MutatingWebhook extends Webhook {
+  readonly reinvocationPolicy: "Never" | "IfNeeded";
+}
+
+export interface WebhookConfiguration<Kind extends string, W extends Webhook> {
+  readonly apiVersion: "admissionregistration.k8s.io/v1";
+  readonly kind: Kind;
+  readonly metadata: { readonly name: string };
+  readonly webhooks: readonly W[];
+}
+
+export type ValidatingWebhookConfiguration = WebhookConfiguration<
+  "ValidatingWebhookConfiguration",
+  Webhook
+>;
+export type MutatingWebhookConfiguration = WebhookConfiguration<
+  "MutatingWebhookConfiguration",
+  MutatingWebhook
+>;
+
 export function storageVersionOf(kind: ConfigKind): string {
   return KINDS[kind].versions.find((v) => v.storage)?.name ?? "v1beta1";
 }
@@ -38,7 +80,9 @@ function withPath(base: ClientConfig, path: string): ClientConfig {
  * the configuration for every Service. The rules name only metallb.io, so an
  * unreachable webhook never blocks anything else.
  */
-export function validatingWebhookConfiguration(clientConfig: ClientConfig) {
+export function validatingWebhookConfiguration(
+  clientConfig: ClientConfig,
+): ValidatingWebhookConfiguration {
   return {
     apiVersion: "admissionregistration.k8s.io/v1",
     kind: "ValidatingWebhookConfiguration",
@@ -59,5 +103,57 @@ export function validatingWebhookConfiguration(clientConfig: ClientConfig) {
         },
       ],
     })),
+  };
+}
+
+export const MUTATING_CONFIGURATION_NAME = "metallb-ts-service-assignment";
+export const MUTATE_SERVICE_PATH = "/mutate-v1-service";
+
+/**
+ * Assignment at Service admission. Only LoadBalancer Services reach us
+ * (matchConditions), plus updates turning one into something else, so that
+ * our annotations are dropped. failurePolicy Ignore: while the webhook is
+ * down Services are created without an IP and the reconciler assigns one;
+ * ClusterIP and NodePort Services are never touched. IfNeeded reinvocation
+ * lets later mutating webhooks' changes (labels, annotations) be seen; a
+ * second call for the same Service is a no-op because its claims remember it.
+ */
+export function mutatingWebhookConfiguration(
+  clientConfig: ClientConfig,
+): MutatingWebhookConfiguration {
+  return {
+    apiVersion: "admissionregistration.k8s.io/v1",
+    kind: "MutatingWebhookConfiguration",
+    metadata: { name: MUTATING_CONFIGURATION_NAME },
+    webhooks: [
+      {
+        name: "serviceassignment.metallb.io",
+        admissionReviewVersions: ["v1"],
+        clientConfig: withPath(clientConfig, MUTATE_SERVICE_PATH),
+        failurePolicy: "Ignore",
+        // Creates with sideEffects (claims) are skipped on dry-run by our code, not the API server's.
+        sideEffects: "NoneOnDryRun",
+        reinvocationPolicy: "IfNeeded",
+        // Short: admission sits on the create path; the reconciler covers a slow webhook.
+        timeoutSeconds: 5,
+        matchPolicy: "Equivalent",
+        rules: [
+          {
+            apiGroups: [""],
+            apiVersions: ["v1"],
+            operations: ["CREATE", "UPDATE"],
+            resources: ["services"],
+            scope: "Namespaced",
+          },
+        ],
+        matchConditions: [
+          {
+            name: "load-balancer-services",
+            expression:
+              "object.spec.type == 'LoadBalancer' || (oldObject != null && oldObject.spec.type == 'LoadBalancer')",
+          },
+        ],
+      },
+    ],
   };
 }

@@ -39,27 +39,39 @@ export function checkAdmission(input: AdmissionInput): AdmissionVerdict {
   const ref = refOf(subject);
   if (input.operation === "DELETE") return checkDelete(ref, input.existing);
   if (input.object === undefined) return ALLOW;
-  const errors: Problem[] = [];
-  if (input.operation === "CREATE" && subject.metadata.namespace !== input.metallbNamespace) {
-    errors.push({
-      severity: "error",
-      code: "WRONG_NAMESPACE",
-      object: ref,
-      field: "metadata.namespace",
-      message: `resource must be created in ${input.metallbNamespace} namespace, not "${subject.metadata.namespace ?? ""}"`,
-    });
-  }
+  const errors = namespaceErrors(input, input.object, ref);
   if (!(subject.kind in CONFIG_SET_FIELD)) return { errors, warnings: [] };
-  const kind = subject.kind as ConfigKind;
-  const candidate = kind === "BGPPeer" ? asV1beta2Peer(input.object) : input.object;
-  const set = withObject(input.existing, kind, candidate);
-  const related = validateConfigSet(set).filter(
-    (p) => sameRef(p.object, ref) || (p.related !== undefined && sameRef(p.related, ref)),
-  );
+  const related = problemsAbout(input.existing, input.object, ref);
   return {
     errors: [...errors, ...related.filter((p) => p.severity === "error")],
     warnings: related.filter((p) => p.severity === "warning"),
   };
+}
+
+/** Objects are created in the MetalLB namespace; an update cannot move them. */
+function namespaceErrors(input: AdmissionInput, object: KubeObject, ref: ObjectRef): Problem[] {
+  if (input.operation !== "CREATE" || object.metadata.namespace === input.metallbNamespace) {
+    return [];
+  }
+  return [
+    {
+      severity: "error",
+      code: "WRONG_NAMESPACE",
+      object: ref,
+      field: "metadata.namespace",
+      message: `resource must be created in ${input.metallbNamespace} namespace, not "${object.metadata.namespace ?? ""}"`,
+    },
+  ];
+}
+
+/** Every problem of the set with `object` admitted that names `object` (as subject or as related). */
+function problemsAbout(existing: ConfigSet, object: KubeObject, ref: ObjectRef): Problem[] {
+  const kind = object.kind as ConfigKind;
+  const candidate = kind === "BGPPeer" ? asV1beta2Peer(object) : object;
+  const set = withObject(existing, kind, candidate);
+  return validateConfigSet(set).filter(
+    (p) => sameRef(p.object, ref) || (p.related !== undefined && sameRef(p.related, ref)),
+  );
 }
 
 /** The set with `obj` in place of its namesake (UPDATE) or added (CREATE). */

@@ -39,12 +39,12 @@ function checkPoolSelection(
   (spec.ipAddressPools ?? []).forEach((name, i) => {
     if (!pools.some((p) => p.ref.name === name)) {
       // MetalLB ignores unknown names silently; the pool may simply come later.
-      sink.warning(
-        ref,
-        "POOL_REFERENCE_MISSING",
-        `spec.ipAddressPools[${i}]`,
-        `IPAddressPool "${name}" does not exist (yet); until it does, this entry announces nothing`,
-      );
+      sink.warning({
+        object: ref,
+        code: "POOL_REFERENCE_MISSING",
+        field: `spec.ipAddressPools[${i}]`,
+        message: `IPAddressPool "${name}" does not exist (yet); until it does, this entry announces nothing`,
+      });
     }
   });
 }
@@ -65,62 +65,107 @@ export interface CommunityAliases {
   readonly has: (name: string) => boolean;
 }
 
+/** What a BGPAdvertisement may refer to: the rest of the configuration set. */
+export interface BGPAdvertisementContext {
+  readonly pools: readonly ParsedPool[];
+  readonly peerNames: ReadonlySet<string>;
+  readonly aliases: CommunityAliases;
+}
+
 export function checkBGPAdvertisement(
   sink: ProblemSink,
   ad: KubeObject<BGPAdvertisementSpec>,
-  pools: readonly ParsedPool[],
-  peerNames: ReadonlySet<string>,
-  aliases: CommunityAliases,
+  context: BGPAdvertisementContext,
 ): void {
   const ref = refOf(ad);
   const spec = ad.spec ?? {};
-  checkPoolSelection(sink, ref, spec, pools);
+  checkPoolSelection(sink, ref, spec, context.pools);
   checkSelectors(sink, ref, "spec.serviceSelectors", spec.serviceSelectors);
   checkNoDuplicates(sink, ref, "spec.peers", spec.peers);
   checkNoDuplicates(sink, ref, "spec.communities", spec.communities);
-  (spec.peers ?? []).forEach((name, i) => {
+  checkPeerReferences(sink, ref, spec.peers, context.peerNames);
+  checkCommunityValues(sink, ref, spec.communities, context.aliases);
+  checkAggregationRanges(sink, ref, spec);
+  checkAggregationAgainstPools(sink, ref, spec, context.pools);
+}
+
+function checkPeerReferences(
+  sink: ProblemSink,
+  ref: ObjectRef,
+  peers: readonly string[] | undefined,
+  peerNames: ReadonlySet<string>,
+): void {
+  (peers ?? []).forEach((name, i) => {
     if (!peerNames.has(name)) {
-      sink.warning(
-        ref,
-        "PEER_REFERENCE_MISSING",
-        `spec.peers[${i}]`,
-        `BGPPeer "${name}" does not exist (yet); until it does, no session hears these routes`,
-      );
+      sink.warning({
+        object: ref,
+        code: "PEER_REFERENCE_MISSING",
+        field: `spec.peers[${i}]`,
+        message: `BGPPeer "${name}" does not exist (yet); until it does, no session hears these routes`,
+      });
     }
   });
-  (spec.communities ?? []).forEach((text, i) => {
+}
+
+function checkCommunityValues(
+  sink: ProblemSink,
+  ref: ObjectRef,
+  communities: readonly string[] | undefined,
+  aliases: CommunityAliases,
+): void {
+  (communities ?? []).forEach((text, i) => {
     const field = `spec.communities[${i}]`;
     const parsed = parseCommunity(text);
     if (parsed.ok) return;
     if (parsed.kind === "invalid") {
-      sink.error(ref, "COMMUNITY_INVALID", field, parsed.reason);
+      sink.error({ object: ref, code: "COMMUNITY_INVALID", field, message: parsed.reason });
     } else if (!aliases.has(text)) {
-      sink.warning(
-        ref,
-        "COMMUNITY_ALIAS_UNKNOWN",
+      sink.warning({
+        object: ref,
+        code: "COMMUNITY_ALIAS_UNKNOWN",
         field,
-        `"${text}" is neither a community value (A:B, large:A:B:C) nor an alias defined by a Community object (yet)`,
-      );
+        message: `"${text}" is neither a community value (A:B, large:A:B:C) nor an alias defined by a Community object (yet)`,
+      });
     }
   });
-  const v4 = spec.aggregationLength ?? 32;
-  const v6 = spec.aggregationLengthV6 ?? 128;
+}
+
+/** The aggregation lengths in effect, with MetalLB's defaults (host routes). */
+function aggregationLengths(spec: BGPAdvertisementSpec): { v4: number; v6: number } {
+  return { v4: spec.aggregationLength ?? 32, v6: spec.aggregationLengthV6 ?? 128 };
+}
+
+function checkAggregationRanges(
+  sink: ProblemSink,
+  ref: ObjectRef,
+  spec: BGPAdvertisementSpec,
+): void {
+  const { v4, v6 } = aggregationLengths(spec);
   if (v4 > 32) {
-    sink.error(
-      ref,
-      "BGPADV_AGGREGATION_RANGE",
-      "spec.aggregationLength",
-      `invalid aggregation length ${v4} for IPv4: must be 1 to 32`,
-    );
+    sink.error({
+      object: ref,
+      code: "BGPADV_AGGREGATION_RANGE",
+      field: "spec.aggregationLength",
+      message: `invalid aggregation length ${v4} for IPv4: must be 1 to 32`,
+    });
   }
   if (v6 > 128 || v6 < 1) {
-    sink.error(
-      ref,
-      "BGPADV_AGGREGATION_RANGE",
-      "spec.aggregationLengthV6",
-      `invalid aggregation length ${v6} for IPv6: must be 1 to 128`,
-    );
+    sink.error({
+      object: ref,
+      code: "BGPADV_AGGREGATION_RANGE",
+      field: "spec.aggregationLengthV6",
+      message: `invalid aggregation length ${v6} for IPv6: must be 1 to 128`,
+    });
   }
+}
+
+function checkAggregationAgainstPools(
+  sink: ProblemSink,
+  ref: ObjectRef,
+  spec: BGPAdvertisementSpec,
+  pools: readonly ParsedPool[],
+): void {
+  const { v4, v6 } = aggregationLengths(spec);
   for (const pool of selectedPools(spec, pools)) {
     for (const { index, block } of pool.blocks) {
       const length = block.family === "IPv4" ? v4 : v6;
@@ -130,13 +175,13 @@ export function checkBGPAdvertisement(
       const shortest = Math.min(...block.cidrs.map((c) => c.prefixLength));
       const widest = block.cidrs.find((c) => c.prefixLength === shortest);
       if (length < shortest && widest !== undefined) {
-        sink.error(
-          ref,
-          "BGPADV_AGGREGATION_SHORTER_THAN_POOL",
+        sink.error({
+          object: ref,
+          code: "BGPADV_AGGREGATION_SHORTER_THAN_POOL",
           field,
-          `invalid aggregation length ${length}: prefix ${shortest} (${formatCidr(widest)}) of ${describeRef(pool.ref)} spec.addresses[${index}] "${block.text}" is more specific than the aggregation length`,
-          pool.ref,
-        );
+          message: `invalid aggregation length ${length}: prefix ${shortest} (${formatCidr(widest)}) of ${describeRef(pool.ref)} spec.addresses[${index}] "${block.text}" is more specific than the aggregation length`,
+          related: pool.ref,
+        });
       }
     }
   }
@@ -158,25 +203,37 @@ export function checkLocalPrefConflicts(
   );
   for (const [i, a] of sorted.entries()) {
     for (const b of sorted.slice(i + 1)) {
-      const pa = a.spec?.localPref ?? 0;
-      const pb = b.spec?.localPref ?? 0;
-      if (pa === pb || distinguishable(a.spec ?? {}, b.spec ?? {})) continue;
-      const shared = selectedPools(a.spec ?? {}, pools).filter((p) =>
-        selectedPools(b.spec ?? {}, pools).includes(p),
-      );
-      for (const pool of shared) {
-        if (!sameUpdateType(a.spec ?? {}, b.spec ?? {}, pool)) continue;
-        sink.error(
-          refOf(b),
-          "BGPADV_LOCALPREF_CONFLICT",
-          "spec.localPref",
-          `invalid local preference ${pb}: ${describeRef(refOf(a))} already sets local preference ${pa} for the same BGP updates of ${describeRef(pool.ref)}`,
-          refOf(a),
-        );
-        break;
-      }
+      const pool = conflictingPool(a.spec ?? {}, b.spec ?? {}, pools);
+      if (pool !== undefined) reportLocalPrefConflict(sink, a, b, pool);
     }
   }
+}
+
+/** The first pool both advertise with different LOCAL_PREFs in the same UPDATE, if any. */
+function conflictingPool(
+  a: BGPAdvertisementSpec,
+  b: BGPAdvertisementSpec,
+  pools: readonly ParsedPool[],
+): ParsedPool | undefined {
+  if ((a.localPref ?? 0) === (b.localPref ?? 0) || distinguishable(a, b)) return undefined;
+  const ofB = selectedPools(b, pools);
+  return selectedPools(a, pools).find((p) => ofB.includes(p) && sameUpdateType(a, b, p));
+}
+
+/** Reported once per pair, on the later advertisement by name. */
+function reportLocalPrefConflict(
+  sink: ProblemSink,
+  a: KubeObject<BGPAdvertisementSpec>,
+  b: KubeObject<BGPAdvertisementSpec>,
+  pool: ParsedPool,
+): void {
+  sink.error({
+    object: refOf(b),
+    code: "BGPADV_LOCALPREF_CONFLICT",
+    field: "spec.localPref",
+    message: `invalid local preference ${b.spec?.localPref ?? 0}: ${describeRef(refOf(a))} already sets local preference ${a.spec?.localPref ?? 0} for the same BGP updates of ${describeRef(pool.ref)}`,
+    related: refOf(a),
+  });
 }
 
 function distinguishable(a: BGPAdvertisementSpec, b: BGPAdvertisementSpec): boolean {
@@ -191,7 +248,11 @@ function distinguishable(a: BGPAdvertisementSpec, b: BGPAdvertisementSpec): bool
 }
 
 /** Same aggregation for the families the pool has means the same UPDATE. */
-function sameUpdateType(a: BGPAdvertisementSpec, b: BGPAdvertisementSpec, pool: ParsedPool) {
+function sameUpdateType(
+  a: BGPAdvertisementSpec,
+  b: BGPAdvertisementSpec,
+  pool: ParsedPool,
+): boolean {
   const families = new Set(pool.blocks.map((x) => x.block.family));
   const v4Same = (a.aggregationLength ?? 32) === (b.aggregationLength ?? 32);
   const v6Same = (a.aggregationLengthV6 ?? 128) === (b.aggregationLengthV6 ?? 128);

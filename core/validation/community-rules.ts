@@ -21,14 +21,15 @@ export function checkCommunities(
       const value = entry.value ?? "";
       const parsed = parseCommunity(value);
       if (!parsed.ok) {
-        sink.error(
-          ref,
-          "COMMUNITY_INVALID",
-          `${field}.value`,
-          parsed.kind === "invalid"
-            ? `parsing community "${name}": ${parsed.reason}`
-            : `parsing community "${name}": invalid community format "${value}": use A:B or large:A:B:C`,
-        );
+        sink.error({
+          object: ref,
+          code: "COMMUNITY_INVALID",
+          field: `${field}.value`,
+          message:
+            parsed.kind === "invalid"
+              ? `parsing community "${name}": ${parsed.reason}`
+              : `parsing community "${name}": invalid community format "${value}": use A:B or large:A:B:C`,
+        });
       }
       const first = defined.get(name);
       if (first !== undefined) {
@@ -36,13 +37,13 @@ export function checkCommunities(
           first.ref.name === ref.name
             ? `spec.communities[${first.index}] of the same object`
             : `${describeRef(first.ref)} spec.communities[${first.index}]`;
-        sink.error(
-          ref,
-          "COMMUNITY_ALIAS_DUPLICATE",
-          `${field}.name`,
-          `duplicate definition of community "${name}": already defined by ${where}`,
-          first.ref.name === ref.name ? undefined : first.ref,
-        );
+        sink.error({
+          object: ref,
+          code: "COMMUNITY_ALIAS_DUPLICATE",
+          field: `${field}.name`,
+          message: `duplicate definition of community "${name}": already defined by ${where}`,
+          related: first.ref.name === ref.name ? undefined : first.ref,
+        });
       } else defined.set(name, { ref, index });
     });
   }

@@ -41,34 +41,40 @@ export function parseCommunity(text: string): CommunityParse {
     : undefined;
   if (wellKnown !== undefined) return { ok: true, value: { kind: "standard", value: wellKnown } };
   const parts = text.split(":");
-  if (parts.length === 2) {
-    const [high, low] = parts.map((p) => uint(p, 16));
-    if (high === undefined || low === undefined) {
-      return {
-        ok: false,
-        kind: "invalid",
-        reason: `invalid community value "${text}": each part must be a number from 0 to 65535`,
-      };
-    }
-    return { ok: true, value: { kind: "standard", value: high * 0x10000 + low } };
-  }
-  if (parts.length === 4) {
-    if (parts[0] !== "large") {
-      return {
-        ok: false,
-        kind: "invalid",
-        reason: `invalid community format "${text}": a large community is written large:A:B:C`,
-      };
-    }
-    const [g, l1, l2] = parts.slice(1).map((p) => uint(p, 32));
-    if (g === undefined || l1 === undefined || l2 === undefined) {
-      return {
-        ok: false,
-        kind: "invalid",
-        reason: `invalid large community value "${text}": each part must be a number from 0 to 4294967295`,
-      };
-    }
-    return { ok: true, value: { kind: "large", global: g, local1: l1, local2: l2 } };
-  }
+  if (parts.length === 2) return parseStandard(text, parts);
+  if (parts.length === 4) return parseLarge(text, parts);
   return { ok: false, kind: "not-a-value" };
+}
+
+/** "A:B", already split in two. */
+function parseStandard(text: string, parts: readonly string[]): CommunityParse {
+  const [high, low] = parts.map((p) => uint(p, 16));
+  if (high === undefined || low === undefined) {
+    return {
+      ok: false,
+      kind: "invalid",
+      reason: `invalid community value "${text}": each part must be a number from 0 to 65535`,
+    };
+  }
+  return { ok: true, value: { kind: "standard", value: high * 0x10000 + low } };
+}
+
+/** "large:A:B:C", already split in four. */
+function parseLarge(text: string, parts: readonly string[]): CommunityParse {
+  if (parts[0] !== "large") {
+    return {
+      ok: false,
+      kind: "invalid",
+      reason: `invalid community format "${text}": a large community is written large:A:B:C`,
+    };
+  }
+  const [g, l1, l2] = parts.slice(1).map((p) => uint(p, 32));
+  if (g === undefined || l1 === undefined || l2 === undefined) {
+    return {
+      ok: false,
+      kind: "invalid",
+      reason: `invalid large community value "${text}": each part must be a number from 0 to 4294967295`,
+    };
+  }
+  return { ok: true, value: { kind: "large", global: g, local1: l1, local2: l2 } };
 }

@@ -15,22 +15,24 @@ const UNIT_MS: Readonly<Record<string, number>> = {
 const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
 
 export function parseGoDuration(text: string): number | undefined {
-  let rest = text;
-  let sign = 1;
-  if (rest.startsWith("-") || rest.startsWith("+")) {
-    sign = rest.startsWith("-") ? -1 : 1;
-    rest = rest.slice(1);
-  }
+  const sign = text.startsWith("-") ? -1 : 1;
+  const rest = text.startsWith("-") || text.startsWith("+") ? text.slice(1) : text;
   if (rest === "0") return 0;
   if (rest === "") return undefined;
+  const total = sumOfParts(rest);
+  return total !== undefined && Number.isFinite(total) ? sign * total : undefined;
+}
+
+/** "1h30m" → the sum of its parts in ms; undefined when anything else is in the text. */
+function sumOfParts(text: string): number | undefined {
   let total = 0;
   PART.lastIndex = 0;
-  while (PART.lastIndex < rest.length) {
-    const m = PART.exec(rest);
+  while (PART.lastIndex < text.length) {
+    const m = PART.exec(text);
     if (m === null) return undefined;
     const [, amount, unit] = m;
     if (amount === undefined || unit === undefined) return undefined;
     total += Number(amount) * (UNIT_MS[unit] ?? Number.NaN);
   }
-  return Number.isFinite(total) ? sign * total : undefined;
+  return total;
 }

@@ -5,7 +5,7 @@ import type { BGPPeerSpecV1beta2 } from "../api/bgp-peer.ts";
 import type { KubeObject } from "../api/schema-building-blocks.ts";
 import { parseIp } from "../net/ip-address-text.ts";
 import { parseGoDuration } from "./go-duration.ts";
-import { describeRef, refOf, type ProblemSink } from "./problem.ts";
+import { describeRef, refOf, type ObjectRef, type ProblemSink } from "./problem.ts";
 import { checkSelectors } from "./selector-rules.ts";
 
 /** Fields MetalLB serves for its FRR modes that our native speaker does not act on. */
@@ -19,60 +19,90 @@ export function checkPeer(
   const ref = refOf(peer);
   const spec = peer.spec;
   if (spec === undefined) return;
+  checkAddresses(sink, ref, spec);
+  checkTimers(sink, ref, spec);
+  checkSelectors(sink, ref, "spec.nodeSelectors", spec.nodeSelectors);
+  checkBfdProfile(sink, ref, spec, bfdProfiles);
+  checkCompatibilityFields(sink, ref, spec);
+}
+
+function checkAddresses(sink: ProblemSink, ref: ObjectRef, spec: BGPPeerSpecV1beta2): void {
   for (const field of ["peerAddress", "sourceAddress", "routerID"] as const) {
     const text = spec[field];
     if (text === undefined || text === "") continue;
     const ip = parseIp(text);
     if (ip === undefined) {
-      sink.error(ref, "BGPPEER_INVALID_ADDRESS", `spec.${field}`, `"${text}" is not an IP address`);
+      sink.error({
+        object: ref,
+        code: "BGPPEER_INVALID_ADDRESS",
+        field: `spec.${field}`,
+        message: `"${text}" is not an IP address`,
+      });
     } else if (field === "routerID" && ip.family !== "IPv4") {
-      sink.error(
-        ref,
-        "BGPPEER_ROUTER_ID_NOT_IPV4",
-        "spec.routerID",
-        `"${text}" is not an IPv4 address; the BGP Identifier is 4 octets (RFC 4271 §4.2)`,
-      );
+      sink.error({
+        object: ref,
+        code: "BGPPEER_ROUTER_ID_NOT_IPV4",
+        field: "spec.routerID",
+        message: `"${text}" is not an IPv4 address; the BGP Identifier is 4 octets (RFC 4271 §4.2)`,
+      });
     }
   }
+}
+
+function checkTimers(sink: ProblemSink, ref: ObjectRef, spec: BGPPeerSpecV1beta2): void {
   for (const field of ["holdTime", "keepaliveTime", "connectTime"] as const) {
     const text = spec[field];
     if (text !== undefined && parseGoDuration(text) === undefined) {
-      sink.error(
-        ref,
-        "BGPPEER_INVALID_DURATION",
-        `spec.${field}`,
-        `"${text}" is not a duration (examples: 90s, 1m30s, 500ms)`,
-      );
+      sink.error({
+        object: ref,
+        code: "BGPPEER_INVALID_DURATION",
+        field: `spec.${field}`,
+        message: `"${text}" is not a duration (examples: 90s, 1m30s, 500ms)`,
+      });
     }
   }
-  checkSelectors(sink, ref, "spec.nodeSelectors", spec.nodeSelectors);
-  if (spec.bfdProfile !== undefined && spec.bfdProfile !== "") {
-    const name = spec.bfdProfile;
-    if (!bfdProfiles.some((b) => b.metadata.name === name)) {
-      sink.warning(
-        ref,
-        "BGPPEER_BFD_PROFILE_MISSING",
-        "spec.bfdProfile",
-        `BFDProfile "${name}" does not exist (yet); the session runs without BFD until it does`,
-      );
-    }
+}
+
+function checkBfdProfile(
+  sink: ProblemSink,
+  ref: ObjectRef,
+  spec: BGPPeerSpecV1beta2,
+  bfdProfiles: readonly KubeObject<BFDProfileSpec>[],
+): void {
+  const name = spec.bfdProfile;
+  if (name === undefined || name === "") return;
+  if (!bfdProfiles.some((b) => b.metadata.name === name)) {
+    sink.warning({
+      object: ref,
+      code: "BGPPEER_BFD_PROFILE_MISSING",
+      field: "spec.bfdProfile",
+      message: `BFDProfile "${name}" does not exist (yet); the session runs without BFD until it does`,
+    });
   }
+}
+
+/** Fields accepted as MetalLB accepts them, with a warning that they do nothing here. */
+function checkCompatibilityFields(
+  sink: ProblemSink,
+  ref: ObjectRef,
+  spec: BGPPeerSpecV1beta2,
+): void {
   if (spec.disableMP === true) {
-    sink.warning(
-      ref,
-      "BGPPEER_DEPRECATED_FIELD",
-      "spec.disableMP",
-      "disable mp is deprecated and has no effect since it's the default behavior now",
-    );
+    sink.warning({
+      object: ref,
+      code: "BGPPEER_DEPRECATED_FIELD",
+      field: "spec.disableMP",
+      message: "disable mp is deprecated and has no effect since it's the default behavior now",
+    });
   }
   for (const field of IGNORED_FIELDS) {
     if (spec[field] !== undefined) {
-      sink.warning(
-        ref,
-        "BGPPEER_UNSUPPORTED_FIELD",
-        `spec.${field}`,
-        `${field} is accepted for compatibility with MetalLB's FRR mode but metallb-ts does not use it`,
-      );
+      sink.warning({
+        object: ref,
+        code: "BGPPEER_UNSUPPORTED_FIELD",
+        field: `spec.${field}`,
+        message: `${field} is accepted for compatibility with MetalLB's FRR mode but metallb-ts does not use it`,
+      });
     }
   }
 }
@@ -91,22 +121,39 @@ export function checkDuplicateSessions(
     (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""),
   );
   for (const peer of sorted) {
-    const address = peer.spec?.peerAddress;
-    const ip = address === undefined ? undefined : parseIp(address);
-    if (ip === undefined || (peer.spec?.nodeSelectors ?? []).length > 0) continue;
-    const key = `${ip.family}/${ip.value}/${peer.spec?.peerPort ?? 179}/${peer.spec?.vrf ?? ""}`;
+    const key = everywhereSessionKey(peer.spec);
+    if (key === undefined) continue;
     const first = byEndpoint.get(key);
-    const bothEverywhere =
-      (peer.spec?.nodeSelectors ?? []).length === 0 &&
-      (first?.spec?.nodeSelectors ?? []).length === 0;
-    if (first !== undefined && bothEverywhere) {
-      sink.warning(
-        refOf(peer),
-        "BGPPEER_DUPLICATE_SESSION",
-        "spec.peerAddress",
-        `"${address ?? ""}" port ${peer.spec?.peerPort ?? 179} is also the peer of ${describeRef(refOf(first))} on every node`,
-        refOf(first),
-      );
-    } else if (first === undefined) byEndpoint.set(key, peer);
+    // Only peers on every node (no node selectors) get a key, so two with
+    // one key are both on every node.
+    if (first === undefined) byEndpoint.set(key, peer);
+    else reportDuplicateSession(sink, peer, first);
   }
+}
+
+/**
+ * The session a peer without node selectors opens from every node:
+ * family, address, port and VRF. Undefined for a peer with node selectors
+ * or without a parseable address.
+ */
+function everywhereSessionKey(spec: BGPPeerSpecV1beta2 | undefined): string | undefined {
+  if (spec === undefined || (spec.nodeSelectors ?? []).length > 0) return undefined;
+  const ip = spec.peerAddress === undefined ? undefined : parseIp(spec.peerAddress);
+  if (ip === undefined) return undefined;
+  return `${ip.family}/${ip.value}/${spec.peerPort ?? 179}/${spec.vrf ?? ""}`;
+}
+
+function reportDuplicateSession(
+  sink: ProblemSink,
+  peer: KubeObject<BGPPeerSpecV1beta2>,
+  first: KubeObject<BGPPeerSpecV1beta2>,
+): void {
+  const port = peer.spec?.peerPort ?? 179;
+  sink.warning({
+    object: refOf(peer),
+    code: "BGPPEER_DUPLICATE_SESSION",
+    field: "spec.peerAddress",
+    message: `"${peer.spec?.peerAddress ?? ""}" port ${port} is also the peer of ${describeRef(refOf(first))} on every node`,
+    related: refOf(first),
+  });
 }

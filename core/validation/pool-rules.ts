@@ -34,7 +34,12 @@ export function parsePool(sink: ProblemSink, pool: KubeObject<IPAddressPoolSpec>
   const ref = refOf(pool);
   const addresses = pool.spec?.addresses ?? [];
   if (addresses.length === 0) {
-    sink.error(ref, "POOL_EMPTY", "spec.addresses", "pool has no prefixes defined");
+    sink.error({
+      object: ref,
+      code: "POOL_EMPTY",
+      field: "spec.addresses",
+      message: "pool has no prefixes defined",
+    });
   }
   const blocks: { index: number; block: AddressBlock }[] = [];
   addresses.forEach((text, index) => {
@@ -42,17 +47,22 @@ export function parsePool(sink: ProblemSink, pool: KubeObject<IPAddressPoolSpec>
     const parsed = parseAddressBlock(text);
     if (!parsed.ok) {
       const [code, what] = PARSE_CODES[parsed.error.kind];
-      sink.error(ref, code, field, `${what} "${text}": ${parsed.error.detail}`);
+      sink.error({
+        object: ref,
+        code,
+        field,
+        message: `${what} "${text}": ${parsed.error.detail}`,
+      });
       return;
     }
     const [network] = parsed.block.cidrs;
     if (parsed.block.hostBitsMasked && network !== undefined) {
-      sink.warning(
-        ref,
-        "POOL_HOST_BITS",
+      sink.warning({
+        object: ref,
+        code: "POOL_HOST_BITS",
         field,
-        `"${text}" has host bits set; it is used as ${formatCidr(network)}`,
-      );
+        message: `"${text}" has host bits set; it is used as ${formatCidr(network)}`,
+      });
     }
     blocks.push({ index, block: parsed.block });
   });
@@ -82,14 +92,14 @@ export function checkPoolOverlaps(sink: ProblemSink, pools: readonly ParsedPool[
   for (const [a, b] of findOverlaps(owned)) {
     const shared = formatIntersection(a.family, a, b) ?? "";
     const same = a.owner.pool === b.owner.pool;
-    sink.error(
-      b.owner.pool.ref,
-      "POOL_OVERLAP",
-      `spec.addresses[${b.owner.index}]`,
-      same
+    sink.error({
+      object: b.owner.pool.ref,
+      code: "POOL_OVERLAP",
+      field: `spec.addresses[${b.owner.index}]`,
+      message: same
         ? `"${b.owner.text}" overlaps "${a.owner.text}" (spec.addresses[${a.owner.index}]) of the same pool at ${shared}`
         : `"${b.owner.text}" overlaps "${a.owner.text}" of ${describeRef(a.owner.pool.ref)} (spec.addresses[${a.owner.index}]) at ${shared}`,
-      same ? undefined : a.owner.pool.ref,
-    );
+      related: same ? undefined : a.owner.pool.ref,
+    });
   }
 }

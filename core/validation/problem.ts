@@ -41,21 +41,25 @@ export function formatProblem(p: Problem): string {
   return `${prefix}${p.object.kind}/${p.object.name}: ${p.field}: ${p.message} [${p.code}]`;
 }
 
-/** Collects problems for one object, so rules read as one line each. */
+/** What a rule reports: a Problem without its severity, which the sink's method sets. */
+export type Finding = Omit<Problem, "severity">;
+
+/** Collects problems for one object, so rules read as one call each. */
 export class ProblemSink {
   readonly problems: Problem[] = [];
 
-  error(object: ObjectRef, code: ProblemCode, field: string, message: string, related?: ObjectRef) {
-    this.problems.push({ severity: "error", code, object, field, message, related });
+  error(finding: Finding): void {
+    this.add("error", finding);
   }
 
-  warning(
-    object: ObjectRef,
-    code: ProblemCode,
-    field: string,
-    message: string,
-    related?: ObjectRef,
-  ) {
-    this.problems.push({ severity: "warning", code, object, field, message, related });
+  warning(finding: Finding): void {
+    this.add("warning", finding);
+  }
+
+  // Every field spelled out (related too, even when undefined), so a Problem
+  // keeps one shape and key order whichever rule reported it.
+  private add(severity: Problem["severity"], f: Finding): void {
+    const { code, object, field, message, related } = f;
+    this.problems.push({ severity, code, object, field, message, related });
   }
 }

@@ -54,51 +54,61 @@ export function versionOf(obj: {
   return KINDS[obj.kind].versions.find((v) => v.name === version);
 }
 
+type SchemaError = ReturnType<Checker["Errors"]>[number];
+type ReportError = (code: Problem["code"], field: string, message: string) => void;
+
 export function checkSchema(obj: KubeObject): Problem[] {
   const ref = refOf(obj);
   const version = versionOf(obj);
   const problems: Problem[] = [];
-  const error = (code: Problem["code"], field: string, message: string) =>
+  const error: ReportError = (code, field, message) => {
     problems.push({ severity: "error", code, object: ref, field, message });
+  };
   if (version === undefined) {
     error("SCHEMA", "apiVersion", `"${obj.apiVersion}" does not serve kind ${obj.kind}`);
     return problems;
   }
-  if (obj.metadata.name === undefined || obj.metadata.name === "") {
-    if (obj.metadata.generateName === undefined) error("SCHEMA", "metadata.name", "is required");
-  }
-  if (obj.spec === undefined) {
-    if (version.specRequired) error("SCHEMA", "spec", "is required");
-    return problems;
-  }
-  for (const e of checkerFor(version.spec).Errors(obj.spec)) {
-    // TypeBox also reports each unknown field as "schema is false"; the additionalProperties error names it.
-    if (e.keyword === "boolean" && e.schemaPath.endsWith("/additionalProperties")) continue;
-    const base = fieldOf(`/spec${e.instancePath}`);
-    if (e.keyword === "additionalProperties") {
-      const names = (e.params as { additionalProperties?: string[] }).additionalProperties ?? [];
-      for (const name of names) {
-        error("UNKNOWN_FIELD", `${base}.${name}`, `unknown field "${name}"`);
-      }
-    } else if (e.keyword === "required") {
-      const names = (e.params as { requiredProperties?: string[] }).requiredProperties ?? [];
-      for (const name of names) error("SCHEMA", `${base}.${name}`, "Required value");
-    } else {
-      error(
-        "SCHEMA",
-        base,
-        `${e.message}, got ${JSON.stringify(valueAt(obj.spec, e.instancePath))}`,
-      );
-    }
-  }
+  checkRequired(obj, version, error);
+  if (obj.spec === undefined) return problems;
+  for (const e of checkerFor(version.spec).Errors(obj.spec)) reportSchemaError(e, obj.spec, error);
+  // The rules' TypeScript twins assume a spec of the schema's shape.
   if (problems.length > 0) return problems;
+  checkCelRules(version, obj.spec, error);
+  return problems;
+}
+
+function checkRequired(obj: KubeObject, version: VersionDefinition, error: ReportError): void {
+  const unnamed = obj.metadata.name === undefined || obj.metadata.name === "";
+  if (unnamed && obj.metadata.generateName === undefined) {
+    error("SCHEMA", "metadata.name", "is required");
+  }
+  if (obj.spec === undefined && version.specRequired) error("SCHEMA", "spec", "is required");
+}
+
+function reportSchemaError(e: SchemaError, spec: unknown, error: ReportError): void {
+  // TypeBox also reports each unknown field as "schema is false"; the additionalProperties error names it.
+  if (e.keyword === "boolean" && e.schemaPath.endsWith("/additionalProperties")) return;
+  const base = fieldOf(`/spec${e.instancePath}`);
+  if (e.keyword === "additionalProperties") {
+    const names = (e.params as { additionalProperties?: string[] }).additionalProperties ?? [];
+    for (const name of names) {
+      error("UNKNOWN_FIELD", `${base}.${name}`, `unknown field "${name}"`);
+    }
+  } else if (e.keyword === "required") {
+    const names = (e.params as { requiredProperties?: string[] }).requiredProperties ?? [];
+    for (const name of names) error("SCHEMA", `${base}.${name}`, "Required value");
+  } else {
+    error("SCHEMA", base, `${e.message}, got ${JSON.stringify(valueAt(spec, e.instancePath))}`);
+  }
+}
+
+function checkCelRules(version: VersionDefinition, spec: unknown, error: ReportError): void {
   const rules = (version.spec as { [CEL_RULES]?: readonly CelRule<unknown>[] })[CEL_RULES] ?? [];
   for (const rule of rules) {
-    if (rule.holds !== undefined && !rule.holds(obj.spec)) {
+    if (rule.holds !== undefined && !rule.holds(spec)) {
       error(rule.code, `spec${rule.fieldPath ?? ""}`, rule.message);
     }
   }
-  return problems;
 }
 
 function valueAt(root: unknown, pointer: string): unknown {

@@ -12,17 +12,22 @@ export function checkSelectors(
   const seen = new Map<string, number>();
   (selectors ?? []).forEach((selector, i) => {
     for (const p of selectorProblems(selector)) {
-      sink.error(object, "SELECTOR_INVALID", `${field}[${i}].${p.field}`, p.message);
+      sink.error({
+        object,
+        code: "SELECTOR_INVALID",
+        field: `${field}[${i}].${p.field}`,
+        message: p.message,
+      });
     }
     const key = selectorKey(selector);
     const first = seen.get(key);
     if (first !== undefined) {
-      sink.error(
+      sink.error({
         object,
-        "DUPLICATE_ENTRY",
-        `${field}[${i}]`,
-        `duplicate definition of ${field.split(".").pop() ?? field}: same selector as ${field}[${first}]`,
-      );
+        code: "DUPLICATE_ENTRY",
+        field: `${field}[${i}]`,
+        message: `duplicate definition of ${field.split(".").pop() ?? field}: same selector as ${field}[${first}]`,
+      });
     } else seen.set(key, i);
   });
 }
@@ -37,12 +42,12 @@ export function checkNoDuplicates(
   (values ?? []).forEach((v, i) => {
     const first = seen.get(v);
     if (first !== undefined) {
-      sink.error(
+      sink.error({
         object,
-        "DUPLICATE_ENTRY",
-        `${field}[${i}]`,
-        `duplicate definition of ${field.split(".").pop() ?? field} "${v}" (also ${field}[${first}])`,
-      );
+        code: "DUPLICATE_ENTRY",
+        field: `${field}[${i}]`,
+        message: `duplicate definition of ${field.split(".").pop() ?? field} "${v}" (also ${field}[${first}])`,
+      });
     } else seen.set(v, i);
   });
 }

@@ -19,7 +19,7 @@ export function validateConfigSet(set: ConfigSet): Problem[] {
   const peerNames = new Set(set.peers.map((p) => p.metadata.name ?? ""));
   for (const ad of set.l2Advertisements) checkL2Advertisement(sink, ad, pools);
   for (const ad of set.bgpAdvertisements) {
-    checkBGPAdvertisement(sink, ad, pools, peerNames, aliases);
+    checkBGPAdvertisement(sink, ad, { pools, peerNames, aliases });
   }
   checkLocalPrefConflicts(sink, set.bgpAdvertisements, pools);
   for (const peer of set.peers) checkPeer(sink, peer, set.bfdProfiles);

@@ -5,7 +5,7 @@ import { API_GROUP, isMetallbKind, type ConfigKind } from "../api/kinds.ts";
 import type { KubeObject } from "../api/schema-building-blocks.ts";
 import { asV1beta2Peer, withObject } from "./admission-check.ts";
 import { CONFIG_SET_FIELD, EMPTY_CONFIG_SET, type ConfigSet } from "./config-set.ts";
-import { refOf, type Problem } from "./problem.ts";
+import { refOf, type ObjectRef, type Problem } from "./problem.ts";
 import { checkSchema } from "./schema-check.ts";
 import { validateConfigSet } from "./validate-config-set.ts";
 
@@ -36,24 +36,8 @@ export function validateManifests(
     const add = (p: Problem) => out.push({ ...p, source });
     const schemaProblems = checkSchema(object);
     schemaProblems.forEach(add);
-    const ns = object.metadata.namespace;
-    if (ns === undefined) {
-      add({
-        severity: "warning",
-        code: "NAMESPACE_UNSET",
-        object: ref,
-        field: "metadata.namespace",
-        message: `not set; apply it with -n ${metallbNamespace}`,
-      });
-    } else if (ns !== metallbNamespace) {
-      add({
-        severity: "error",
-        code: "WRONG_NAMESPACE",
-        object: ref,
-        field: "metadata.namespace",
-        message: `resource must be created in ${metallbNamespace} namespace, not "${ns}"`,
-      });
-    }
+    const nsProblem = namespaceProblem(ref, object.metadata.namespace, metallbNamespace);
+    if (nsProblem !== undefined) add(nsProblem);
     const earlier = sourceOf.get(key);
     if (earlier !== undefined) {
       add({
@@ -75,4 +59,29 @@ export function validateManifests(
     out.push({ ...p, source: sourceOf.get(`${p.object.kind}/${p.object.name}`) ?? "" });
   }
   return out;
+}
+
+/** Offline, an unset namespace is only a warning: `kubectl apply -n` may still set it right. */
+function namespaceProblem(
+  ref: ObjectRef,
+  ns: string | undefined,
+  metallbNamespace: string,
+): Problem | undefined {
+  if (ns === undefined) {
+    return {
+      severity: "warning",
+      code: "NAMESPACE_UNSET",
+      object: ref,
+      field: "metadata.namespace",
+      message: `not set; apply it with -n ${metallbNamespace}`,
+    };
+  }
+  if (ns === metallbNamespace) return undefined;
+  return {
+    severity: "error",
+    code: "WRONG_NAMESPACE",
+    object: ref,
+    field: "metadata.namespace",
+    message: `resource must be created in ${metallbNamespace} namespace, not "${ns}"`,
+  };
 }

@@ -22,8 +22,12 @@ import { ensureControlPlaneBinaries, type ControlPlaneBinaries } from "./binarie
 import { generatePki, type Pki } from "./pki.ts";
 
 /** TEST-NET-2: an allocator range only; nothing routes it (no kube-proxy). */
-const serviceClusterIpRange = "198.51.100.0/24";
-const firstServiceIp = "198.51.100.1";
+// Dual-stack, IPv4 primary, so Services of every ipFamilyPolicy can be created.
+// 198.18.0.0/16 is benchmarking space (RFC 2544) and 2001:db8::/32 documentation
+// (RFC 3849); nothing routes either here. A /16 because suites and benches
+// create thousands of Services, each taking a cluster IP.
+const serviceClusterIpRange = "198.18.0.0/16,2001:db8:5e::/112";
+const firstServiceIp = "198.18.0.1";
 
 /**
  * The kube-controller-manager controllers the tests rely on, by the names
@@ -304,13 +308,16 @@ interface Launched {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function launch(
-  name: string,
-  binary: string,
-  args: string[],
-  logPath: string,
-  detached: boolean,
-): Launched {
+interface LaunchOptions {
+  name: string;
+  binary: string;
+  args: string[];
+  logPath: string;
+  /** Outlives this process (its own process group, unref'd). */
+  detached: boolean;
+}
+
+function launch({ name, binary, args, logPath, detached }: LaunchOptions): Launched {
   // The log file is the child's stdout/stderr directly (not a pipe through
   // us), so a detached control plane keeps logging after the CLI is gone.
   const fd = openSync(logPath, "a");
@@ -433,7 +440,7 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
     args: string[],
   ): Promise<void> => {
     const logPath = join(dir, logFile);
-    const l = launch(name, binary, args, logPath, detached);
+    const l = launch({ name, binary, args, logPath, detached });
     void l.exited.then(
       async ({ code, signal: sig }) => {
         if (!starting) return;

@@ -57,12 +57,18 @@ function serial(): string {
   return `0x1${randomBytes(15).toString("hex")}`;
 }
 
+interface Leaf {
+  /** File stem in `dir`: NAME.key, NAME.crt (plus the .csr and .ext it is made from). */
+  name: string;
+  subject: string;
+  /** openssl x509 -extfile lines. */
+  extensions: string[];
+}
+
 async function signLeaf(
   dir: string,
   ca: { cert: string; key: string },
-  name: string,
-  subject: string,
-  extensions: string[],
+  { name, subject, extensions }: Leaf,
 ): Promise<{ cert: string; key: string }> {
   const key = join(dir, `${name}.key`);
   const csr = join(dir, `${name}.csr`);
@@ -168,26 +174,34 @@ export async function generatePki(opts: PkiOptions): Promise<Pki> {
   const saPub = join(dir, "sa.pub");
   // Key generation dominates the time, so the independent steps run together.
   const [apiserver, admin, webhook] = await Promise.all([
-    signLeaf(dir, ca, "apiserver", "/CN=kube-apiserver", [
-      `subjectAltName=IP:127.0.0.1,IP:${opts.serviceIp},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local`,
-      "basicConstraints=critical,CA:FALSE",
-      leafUsage,
-      "extendedKeyUsage=serverAuth",
-    ]),
+    signLeaf(dir, ca, {
+      name: "apiserver",
+      subject: "/CN=kube-apiserver",
+      extensions: [
+        `subjectAltName=IP:127.0.0.1,IP:${opts.serviceIp},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local`,
+        "basicConstraints=critical,CA:FALSE",
+        leafUsage,
+        "extendedKeyUsage=serverAuth",
+      ],
+    }),
     // The apiserver maps O= to groups: system:masters bypasses RBAC.
-    signLeaf(dir, ca, "admin", "/O=system:masters/CN=admin", [
-      "basicConstraints=critical,CA:FALSE",
-      leafUsage,
-      "extendedKeyUsage=clientAuth",
-    ]),
+    signLeaf(dir, ca, {
+      name: "admin",
+      subject: "/O=system:masters/CN=admin",
+      extensions: ["basicConstraints=critical,CA:FALSE", leafUsage, "extendedKeyUsage=clientAuth"],
+    }),
     // Go's TLS ignores the CN; the webhook URL uses https://127.0.0.1:…, so
     // the IP SAN is what the apiserver checks.
-    signLeaf(dir, ca, "webhook", "/CN=127.0.0.1", [
-      "subjectAltName=IP:127.0.0.1,DNS:localhost",
-      "basicConstraints=critical,CA:FALSE",
-      leafUsage,
-      "extendedKeyUsage=serverAuth",
-    ]),
+    signLeaf(dir, ca, {
+      name: "webhook",
+      subject: "/CN=127.0.0.1",
+      extensions: [
+        "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        "basicConstraints=critical,CA:FALSE",
+        leafUsage,
+        "extendedKeyUsage=serverAuth",
+      ],
+    }),
     (async () => {
       await openssl(["genrsa", "-out", saKey, "2048"]);
       await openssl(["rsa", "-in", saKey, "-pubout", "-out", saPub]);

@@ -1,0 +1,118 @@
+// Two (or more) webhook replicas with Service assignment, behind a
+// round-robin proxy, registered with the test control plane as both the
+// validating and the mutating webhook: the production topology, on loopback.
+import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { readFile } from "node:fs/promises";
+import { DEFAULT_NAMESPACE } from "../core/api/kinds.ts";
+import {
+  MUTATING_CONFIGURATION_NAME,
+  mutatingWebhookConfiguration,
+  VALIDATING_CONFIGURATION_NAME,
+  validatingWebhookConfiguration,
+} from "../core/api/webhook-configurations.ts";
+import { EventRecorder } from "../core/kube/event-recorder.ts";
+import { createLogger } from "../core/logger.ts";
+import { AllocationView } from "../webhook/allocation-view.ts";
+import { ClaimWriter } from "../webhook/claim-writer.ts";
+import { apiConfigSource } from "../webhook/config-source.ts";
+import { startWebhookServer, type RunningWebhook } from "../webhook/server.ts";
+import { controlPlane, kubeConfig, kubectl } from "./kube.ts";
+import { startRoundRobinProxy, type RoundRobinProxy } from "./round-robin-proxy.ts";
+import { applyCrds } from "./webhook-harness.ts";
+
+export interface AssignmentWebhooks {
+  readonly replicas: readonly RunningWebhook[];
+  readonly views: readonly AllocationView[];
+  readonly proxy: RoundRobinProxy;
+  stop(): Promise<void>;
+}
+
+async function startReplica(
+  signal: AbortSignal,
+): Promise<{ webhook: RunningWebhook; view: AllocationView }> {
+  const cp = controlPlane();
+  const kc = kubeConfig();
+  const log = createLogger("webhook", (process.env.WEBHOOK_LOG_LEVEL ?? "warn") as "warn");
+  const view = new AllocationView({ kc, namespace: DEFAULT_NAMESPACE, log, signal });
+  await view.start();
+  const webhook = await startWebhookServer({
+    host: "127.0.0.1",
+    port: 0,
+    tls: { certFile: cp.webhookCert, keyFile: cp.webhookKey },
+    metallbNamespace: DEFAULT_NAMESPACE,
+    configSource: apiConfigSource(kc.makeApiClient(CustomObjectsApi)),
+    mutating: {
+      view,
+      writer: new ClaimWriter(kc.makeApiClient(CustomObjectsApi), DEFAULT_NAMESPACE),
+      events: new EventRecorder(kc.makeApiClient(CoreV1Api), "metallb-ts-webhook", log),
+      lbClass: undefined,
+      // The test API server's --service-cluster-ip-range (control-plane/cluster.ts).
+      clusterFamilies: () => ["IPv4", "IPv6"],
+      log,
+    },
+    log,
+    signal,
+  });
+  return { webhook, view };
+}
+
+/** CRDs first (the views watch them), then replicas, proxy and both configurations. */
+export async function startAssignmentWebhooks(count = 2): Promise<AssignmentWebhooks> {
+  await applyCrds();
+  const controller = new AbortController();
+  const started = await Promise.all(
+    Array.from({ length: count }, () => startReplica(controller.signal)),
+  );
+  const proxy = await startRoundRobinProxy(started.map((s) => s.webhook.port));
+  const url = `https://127.0.0.1:${proxy.port}`;
+  const caBundle = (await readFile(controlPlane().caCert)).toString("base64");
+  await applyCrds(url);
+  for (const config of [
+    validatingWebhookConfiguration({ url, caBundle }),
+    mutatingWebhookConfiguration({ url, caBundle }),
+  ]) {
+    await kubectl(["apply", "-f", "-"], { input: JSON.stringify(config) });
+  }
+  await waitUntilAssignmentAnswers();
+  return {
+    replicas: started.map((s) => s.webhook),
+    views: started.map((s) => s.view),
+    proxy,
+    stop: async () => {
+      await kubectl([
+        "delete",
+        `mutatingwebhookconfiguration/${MUTATING_CONFIGURATION_NAME}`,
+        `validatingwebhookconfiguration/${VALIDATING_CONFIGURATION_NAME}`,
+        "--ignore-not-found",
+      ]);
+      controller.abort();
+      await proxy.close();
+      await Promise.all(started.map((s) => s.webhook.close()));
+    },
+  };
+}
+
+/** Registration is asynchronous: probe with a Service only our mutating webhook refuses. */
+async function waitUntilAssignmentAnswers(): Promise<void> {
+  const probe = {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: {
+      name: "assignment-probe",
+      namespace: "default",
+      annotations: { "metallb.io/loadBalancerIPs": "not-an-ip" },
+    },
+    spec: { type: "LoadBalancer", ports: [{ port: 80 }] },
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const r = await kubectl(["create", "--dry-run=server", "-f", "-"], {
+      input: JSON.stringify(probe),
+      allowFailure: true,
+    });
+    if (r.stderr.includes("REQUESTED_IP_INVALID")) return;
+    if (Date.now() > deadline)
+      throw new Error(`the API server never called the mutating webhook: ${r.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
