@@ -2,6 +2,7 @@
 // session per selected node (metallb-reference.md §1.4).
 import { Type, type Static } from "typebox";
 import { parseGoDuration } from "../validation/go-duration.ts";
+import type { CelRule } from "./cel-rule.ts";
 import {
   Duration,
   Int64,
@@ -46,6 +47,58 @@ function holdSeconds(s: { holdTime?: string | undefined }): number | undefined {
   return d === undefined ? undefined : Math.trunc(d / 1000);
 }
 
+/** Fields both versions have, which the shared rules read. */
+interface SessionBasics {
+  myASN: number;
+  peerASN?: number | undefined;
+  ebgpMultiHop?: boolean | undefined;
+  holdTime?: string | undefined;
+  keepaliveTime?: string | undefined;
+}
+
+// Rules both versions carry: a v1beta1 object is checked against the v1beta1
+// schema only (CEL runs per served version), so without them there it would
+// pass what v1beta2 refuses, as it would not in MetalLB (its webhook checks both).
+const LocalAsnMissing: CelRule<SessionBasics> = {
+  code: "BGPPEER_LOCAL_ASN_MISSING",
+  rule: "self.myASN != 0",
+  message: "missing local ASN: myASN must be set and non-zero",
+  fieldPath: ".myASN",
+  holds: (s) => s.myASN !== 0,
+};
+
+const IbgpMultihop: CelRule<SessionBasics> = {
+  code: "BGPPEER_IBGP_MULTIHOP",
+  rule: "!(has(self.ebgpMultiHop) && self.ebgpMultiHop && has(self.peerASN) && self.peerASN == self.myASN)",
+  message: "invalid ebgp-multihop parameter set for an ibgp peer",
+  fieldPath: ".ebgpMultiHop",
+  holds: (s) => !(s.ebgpMultiHop === true && s.peerASN === s.myASN),
+};
+
+const HoldTime: CelRule<SessionBasics> = {
+  code: "BGPPEER_HOLD_TIME",
+  rule: "!has(self.holdTime) || duration(self.holdTime).getSeconds() == 0 || duration(self.holdTime).getSeconds() >= 3",
+  message: "invalid hold time: must be 0 or >=3s",
+  fieldPath: ".holdTime",
+  holds: (s) => {
+    const h = holdSeconds(s);
+    return h === undefined || h === 0 || h >= 3;
+  },
+};
+
+const KeepaliveAboveHold: CelRule<SessionBasics> = {
+  code: "BGPPEER_KEEPALIVE_ABOVE_HOLD",
+  rule: "!has(self.holdTime) || !has(self.keepaliveTime) || duration(self.keepaliveTime) <= duration(self.holdTime)",
+  message: "invalid keepaliveTime: must be lower than holdTime",
+  fieldPath: ".keepaliveTime",
+  holds: (s) => {
+    if (s.holdTime === undefined || s.keepaliveTime === undefined) return true;
+    const h = parseGoDuration(s.holdTime);
+    const k = parseGoDuration(s.keepaliveTime);
+    return h === undefined || k === undefined || k <= h;
+  },
+};
+
 export const BGPPeerSpecV1beta2 = withCel(
   Type.Object({
     ...sharedFields,
@@ -89,13 +142,7 @@ export const BGPPeerSpecV1beta2 = withCel(
     ),
   }),
   [
-    {
-      code: "BGPPEER_LOCAL_ASN_MISSING",
-      rule: "self.myASN != 0",
-      message: "missing local ASN: myASN must be set and non-zero",
-      fieldPath: ".myASN",
-      holds: (s) => s.myASN !== 0,
-    },
+    LocalAsnMissing,
     {
       code: "BGPPEER_PEER_ASN_MISSING",
       rule: "(has(self.peerASN) && self.peerASN != 0) || has(self.dynamicASN)",
@@ -131,13 +178,7 @@ export const BGPPeerSpecV1beta2 = withCel(
       fieldPath: ".passwordSecret",
       holds: (s) => !((s.password ?? "") !== "" && s.passwordSecret !== undefined),
     },
-    {
-      code: "BGPPEER_IBGP_MULTIHOP",
-      rule: "!(has(self.ebgpMultiHop) && self.ebgpMultiHop && has(self.peerASN) && self.peerASN == self.myASN)",
-      message: "invalid ebgp-multihop parameter set for an ibgp peer",
-      fieldPath: ".ebgpMultiHop",
-      holds: (s) => !(s.ebgpMultiHop === true && s.peerASN === s.myASN),
-    },
+    IbgpMultihop,
     {
       code: "BGPPEER_CONNECT_TIME_RANGE",
       rule: "!has(self.connectTime) || (duration(self.connectTime) >= duration('1s') && duration(self.connectTime) <= duration('65535s'))",
@@ -159,28 +200,8 @@ export const BGPPeerSpecV1beta2 = withCel(
         return ms === undefined || ms % 1000 === 0;
       },
     },
-    {
-      code: "BGPPEER_HOLD_TIME",
-      rule: "!has(self.holdTime) || duration(self.holdTime).getSeconds() == 0 || duration(self.holdTime).getSeconds() >= 3",
-      message: "invalid hold time: must be 0 or >=3s",
-      fieldPath: ".holdTime",
-      holds: (s) => {
-        const h = holdSeconds(s);
-        return h === undefined || h === 0 || h >= 3;
-      },
-    },
-    {
-      code: "BGPPEER_KEEPALIVE_ABOVE_HOLD",
-      rule: "!has(self.holdTime) || !has(self.keepaliveTime) || duration(self.keepaliveTime) <= duration(self.holdTime)",
-      message: "invalid keepaliveTime: must be lower than holdTime",
-      fieldPath: ".keepaliveTime",
-      holds: (s) => {
-        if (s.holdTime === undefined || s.keepaliveTime === undefined) return true;
-        const h = parseGoDuration(s.holdTime);
-        const k = parseGoDuration(s.keepaliveTime);
-        return h === undefined || k === undefined || k <= h;
-      },
-    },
+    HoldTime,
+    KeepaliveAboveHold,
     {
       code: "BGPPEER_GRACEFUL_RESTART_IMMUTABLE",
       rule: "!has(oldSelf.enableGracefulRestart) || (has(self.enableGracefulRestart) && self.enableGracefulRestart == oldSelf.enableGracefulRestart)",
@@ -206,17 +227,32 @@ const LegacyNodeSelector = Type.Object({
   ),
 });
 
-export const BGPPeerSpecV1beta1 = Type.Object({
-  ...sharedFields,
-  peerASN: Asn("AS number of the peer."),
-  peerAddress: Type.String({ description: "IPv4 or IPv6 address of the peer." }),
-  peerPort: Type.Optional(PeerPort({})),
-  nodeSelectors: Type.Optional(
-    Type.Array(LegacyNodeSelector, {
-      description: "Nodes that open this session; empty means every node.",
-    }),
-  ),
-});
+export const BGPPeerSpecV1beta1 = withCel(
+  Type.Object({
+    ...sharedFields,
+    peerASN: Asn("AS number of the peer."),
+    peerAddress: Type.String({ description: "IPv4 or IPv6 address of the peer." }),
+    peerPort: Type.Optional(PeerPort({})),
+    nodeSelectors: Type.Optional(
+      Type.Array(LegacyNodeSelector, {
+        description: "Nodes that open this session; empty means every node.",
+      }),
+    ),
+  }),
+  [
+    LocalAsnMissing,
+    {
+      code: "BGPPEER_PEER_ASN_MISSING",
+      rule: "self.peerASN != 0",
+      message: "missing peer ASN: peerASN must be non-zero",
+      fieldPath: ".peerASN",
+      holds: (s) => s.peerASN !== 0,
+    },
+    IbgpMultihop,
+    HoldTime,
+    KeepaliveAboveHold,
+  ],
+);
 export type BGPPeerSpecV1beta1 = Static<typeof BGPPeerSpecV1beta1>;
 
 /** The legacy selector is a LabelSelector in JSON; the types differ only in optionality. */

@@ -58,7 +58,6 @@ export function checkL2Advertisement(
   const spec = ad.spec ?? {};
   checkPoolSelection(sink, ref, spec, pools);
   checkSelectors(sink, ref, "spec.serviceSelectors", spec.serviceSelectors);
-  checkNoDuplicates(sink, ref, "spec.interfaces", spec.interfaces);
 }
 
 export interface CommunityAliases {
