@@ -18,14 +18,18 @@ interface HttpShaped {
   headers?: unknown;
 }
 
-function statusReason(e: HttpShaped): string | undefined {
+function status(e: HttpShaped): { reason?: unknown; message?: unknown } | undefined {
   if (typeof e.body !== "string") return undefined;
   try {
-    const status = JSON.parse(e.body) as { reason?: unknown };
-    return typeof status.reason === "string" ? status.reason : undefined;
+    return JSON.parse(e.body) as { reason?: unknown; message?: unknown };
   } catch {
     return undefined;
   }
+}
+
+function statusReason(e: HttpShaped): string | undefined {
+  const reason = status(e)?.reason;
+  return typeof reason === "string" ? reason : undefined;
 }
 
 type KindOf = (e: HttpShaped) => ApiErrorKind;
@@ -68,4 +72,16 @@ export function retryAfterMs(e: unknown): number | undefined {
   const value = (headers as Record<string, unknown>)["retry-after"];
   const seconds = typeof value === "string" ? Number(value) : Number.NaN;
   return Number.isFinite(seconds) ? seconds * 1000 : undefined;
+}
+
+/**
+ * One line for logs: "429 TooManyRequests: storage is (re)initializing".
+ * client-node's ApiException message is a multi-line dump of body and headers.
+ */
+export function apiErrorSummary(e: unknown): string {
+  const shaped = (e ?? {}) as HttpShaped;
+  if (typeof shaped.code !== "number") return e instanceof Error ? e.message : String(e);
+  const message = status(shaped)?.message;
+  const detail = typeof message === "string" ? message : "";
+  return `${shaped.code} ${apiErrorKind(e)}${detail === "" ? "" : `: ${detail}`}`;
 }

@@ -12,8 +12,8 @@ import {
 } from "../core/api/webhook-configurations.ts";
 import { EventRecorder } from "../core/kube/event-recorder.ts";
 import { createLogger } from "../core/logger.ts";
-import { AllocationView } from "../webhook/allocation-view.ts";
-import { ClaimWriter } from "../webhook/claim-writer.ts";
+import { AllocationView } from "../core/kube/allocation-view.ts";
+import { ClaimWriter } from "../core/kube/claim-writer.ts";
 import { apiConfigSource } from "../webhook/config-source.ts";
 import { startWebhookServer, type RunningWebhook } from "../webhook/server.ts";
 import { controlPlane, kubeConfig, kubectl } from "./kube.ts";

@@ -3,7 +3,8 @@
 // kubectl of the same version, and per-test namespaces.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { loadKubeConfig } from "../core/kube/kube-config.ts";
 import { afterAll, beforeAll, inject } from "vitest";
 import type { ProvidedControlPlane } from "./control-plane/provided-context.ts";
 
@@ -13,9 +14,7 @@ export function controlPlane(): ProvidedControlPlane {
 
 /** A @kubernetes/client-node KubeConfig for the test cluster's admin user. */
 export function kubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromFile(controlPlane().kubeconfig);
-  return kc;
+  return loadKubeConfig(controlPlane().kubeconfig);
 }
 
 export interface KubectlResult {

@@ -102,16 +102,18 @@ async function waitUntilWebhookAnswers(): Promise<void> {
 
 /** Deletes every metallb.io configuration object in metallb-system (files share the namespace). */
 export async function clearMetallbNamespace(): Promise<void> {
-  const kinds = Object.values(KINDS)
-    .map((k) => `${k.plural}.metallb.io`)
-    .join(",");
-  await kubectl([
-    "delete",
-    kinds,
-    "--all",
-    "-n",
-    DEFAULT_NAMESPACE,
-    "--wait=true",
-    "--ignore-not-found",
-  ]);
+  // One DELETE per kind (deletecollection): kubectl's --all deletes object by
+  // object, which takes minutes for the hundreds of claims some suites leave.
+  // KINDS lists BGPPeer before BFDProfile, so no profile is still in use when
+  // its deletion is admitted.
+  const api = kubeConfig().makeApiClient(CustomObjectsApi);
+  for (const kind of Object.values(KINDS)) {
+    const version = kind.versions.find((v) => v.storage)?.name ?? "v1beta1";
+    await api.deleteCollectionNamespacedCustomObject({
+      group: "metallb.io",
+      version,
+      namespace: DEFAULT_NAMESPACE,
+      plural: kind.plural,
+    });
+  }
 }

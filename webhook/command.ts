@@ -9,13 +9,16 @@ import { Command, Option } from "commander";
 import { DEFAULT_NAMESPACE } from "../core/api/kinds.ts";
 import { EventRecorder } from "../core/kube/event-recorder.ts";
 import { createLogger, LOG_LEVELS, type Logger } from "../core/logger.ts";
-import { AllocationView } from "./allocation-view.ts";
-import { ClaimWriter } from "./claim-writer.ts";
+import { AllocationView } from "../core/kube/allocation-view.ts";
+import { ClaimWriter } from "../core/kube/claim-writer.ts";
 import { discoverClusterFamilies, parseFamilies } from "./cluster-families.ts";
 import type { MutatingOptions } from "./mutating-handler.ts";
 import { loadKubeConfig } from "../core/kube/kube-config.ts";
 import { apiConfigSource } from "./config-source.ts";
 import { startWebhookServer } from "./server.ts";
+
+/** Kubernetes' default terminationGracePeriodSeconds is 30 s; leave before it. */
+const SHUTDOWN_DEADLINE_MS = 10_000;
 
 interface WebhookFlags {
   assign: boolean;
@@ -33,7 +36,7 @@ interface WebhookFlags {
 export function webhookCommand(): Command {
   return new Command("webhook")
     .description(
-      "Serve the admission webhooks over HTTPS: validation of every metallb.io kind and BGPPeer v1beta1/v1beta2 conversion.",
+      "Serve the admission webhooks over HTTPS: IP assignment for LoadBalancer Services, validation of every metallb.io kind, and BGPPeer v1beta1/v1beta2 conversion.",
     )
     .option("--listen <address>", "address to listen on", "0.0.0.0")
     .option("--port <port>", "HTTPS port the API server calls", "9443")
@@ -56,6 +59,19 @@ export function webhookCommand(): Command {
       "--kubeconfig <file>",
       "kubeconfig to reach the API (default: $KUBECONFIG or in-cluster)",
     )
+    .option(
+      "--no-assign",
+      "serve only validation and conversion, not IP assignment for Services (/mutate-v1-service)",
+    )
+    .option(
+      "--lb-class <name>",
+      "handle only Services with this spec.loadBalancerClass (default: only Services without one), as MetalLB's --lb-class",
+    )
+    .option(
+      "--service-ip-families <list>",
+      "the cluster's Service IP families, primary first (IPv4, IPv6 or both comma-separated); 'auto' reads the default ServiceCIDR",
+      "auto",
+    )
     .addOption(
       new Option("--log-level <level>", "least severe level logged")
         .choices(LOG_LEVELS)
@@ -69,6 +85,8 @@ export function webhookCommand(): Command {
         process.once(signal, () => {
           log.info({ signal }, "shutting down");
           controller.abort();
+          // Everything stops on abort; this only bounds a hung connection.
+          setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref();
         });
       }
       const mutating = flags.assign

@@ -7,6 +7,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { CONFIG_KINDS } from "../core/api/kinds.ts";
 import { MUTATE_SERVICE_PATH, validatePath } from "../core/api/webhook-configurations.ts";
 import { CONVERSION_PATH } from "../core/api/crd-manifests.ts";
+import { apiErrorSummary } from "../core/api-errors.ts";
 import { errorText, MetallbError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { ConfigSource } from "./config-source.ts";
@@ -89,7 +90,7 @@ export function createApp(
 }
 
 function causeText(err: unknown): string | undefined {
-  return err instanceof Error && err.cause !== undefined ? errorText(err.cause) : undefined;
+  return err instanceof Error && err.cause !== undefined ? apiErrorSummary(err.cause) : undefined;
 }
 
 export interface RunningWebhook {

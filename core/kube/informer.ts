@@ -11,7 +11,7 @@ import {
   type ListPromise,
 } from "@kubernetes/client-node";
 import { backoffDelay } from "../backoff.ts";
-import { errorText } from "../errors.ts";
+import { apiErrorSummary } from "../api-errors.ts";
 import type { Logger } from "../logger.ts";
 
 export interface InformerOptions<T extends KubernetesObject> {
@@ -69,7 +69,7 @@ export class Informer<T extends KubernetesObject> {
   #scheduleRestart(e: unknown): void {
     if (this.#signal.aborted) return;
     const delay = backoffDelay(this.#failures++, { baseMs: 250, maxMs: 30_000 });
-    this.#log.warn({ err: errorText(e), retryInMs: delay }, "watch failed; restarting");
+    this.#log.warn({ err: apiErrorSummary(e), retryInMs: delay }, "watch failed; restarting");
     clearTimeout(this.#restartTimer);
     this.#restartTimer = setTimeout(() => {
       this.#startOnce().catch((err: unknown) => {

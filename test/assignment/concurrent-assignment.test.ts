@@ -27,7 +27,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await kubectl(["delete", "services", "--all", "-n", ns.name, "--wait=false"]);
+  // The namespace's deletion (withNamespace) removes the Services.
   await clearMetallbNamespace();
   await hooks.stop();
 });

@@ -3,14 +3,14 @@
 // second webhook replica, the reconciler) holds the IP, and a stale
 // resourceVersion on update means the claim changed under us.
 import type { CustomObjectsApi } from "@kubernetes/client-node";
-import { apiErrorKind } from "../core/api-errors.ts";
-import type { ClaimHolder, IPAddressClaimSpec } from "../core/api/ip-address-claim.ts";
-import { API_GROUP, KINDS } from "../core/api/kinds.ts";
-import type { KubeObject } from "../core/api/schema-building-blocks.ts";
-import type { Holder } from "../core/allocator/allocation-types.ts";
-import { claimName } from "../core/allocator/claim-names.ts";
-import { MetallbError } from "../core/errors.ts";
-import { formatIp, type IpAddress } from "../core/net/ip-address-text.ts";
+import { apiErrorKind } from "../api-errors.ts";
+import type { ClaimHolder, IPAddressClaimSpec } from "../api/ip-address-claim.ts";
+import { API_GROUP, KINDS } from "../api/kinds.ts";
+import type { KubeObject } from "../api/schema-building-blocks.ts";
+import type { Holder } from "../allocator/allocation-types.ts";
+import { claimName } from "../allocator/claim-names.ts";
+import { MetallbError } from "../errors.ts";
+import { formatIp, type IpAddress } from "../net/ip-address-text.ts";
 
 export type ClaimObject = KubeObject<IPAddressClaimSpec>;
 

@@ -10,17 +10,17 @@ import {
   type KubernetesObject,
   type V1Namespace,
 } from "@kubernetes/client-node";
-import { Allocator } from "../core/allocator/allocator.ts";
-import type { Holder } from "../core/allocator/allocation-types.ts";
-import { resolvePools } from "../core/allocator/pool-definitions.ts";
-import type { IPAddressPoolSpec } from "../core/api/ip-address-pool.ts";
-import { API_GROUP, KINDS, type MetallbKind } from "../core/api/kinds.ts";
-import type { KubeObject } from "../core/api/schema-building-blocks.ts";
-import { Informer } from "../core/kube/informer.ts";
-import type { Logger } from "../core/logger.ts";
-import { parseIp } from "../core/net/ip-address-text.ts";
-import { selectedPools } from "../core/validation/advertisement-rules.ts";
-import type { ParsedPool } from "../core/validation/pool-rules.ts";
+import { Allocator } from "../allocator/allocator.ts";
+import type { Holder } from "../allocator/allocation-types.ts";
+import { resolvePools } from "../allocator/pool-definitions.ts";
+import type { IPAddressPoolSpec } from "../api/ip-address-pool.ts";
+import { API_GROUP, KINDS, type MetallbKind } from "../api/kinds.ts";
+import type { KubeObject } from "../api/schema-building-blocks.ts";
+import { Informer } from "../kube/informer.ts";
+import type { Logger } from "../logger.ts";
+import { parseIp } from "../net/ip-address-text.ts";
+import { selectedPools } from "../validation/advertisement-rules.ts";
+import type { ParsedPool } from "../validation/pool-rules.ts";
 import { holderKey, type ClaimObject } from "./claim-writer.ts";
 
 export interface AllocationViewOptions {
@@ -62,6 +62,12 @@ export class AllocationView {
   readonly #namespace: string;
   /** Claims as our own writes returned them, until the watch catches up. */
   readonly #written = new Map<string, ClaimObject>();
+  /** Claims we deleted (or saw deleted), until the watch stops showing them. */
+  readonly #deleted = new Map<string, ClaimObject>();
+  /** Called after every pool change with the Services setPools reported as moved (reconciler). */
+  readonly #poolListeners: ((moved: readonly string[]) => void)[] = [];
+  /** Called after every claim event the informer delivers (reconciler). */
+  readonly #claimListeners: ((claim: ClaimObject, deleted: boolean) => void)[] = [];
 
   constructor(options: AllocationViewOptions) {
     this.#namespace = options.namespace;
@@ -97,12 +103,15 @@ export class AllocationView {
     });
     this.#claims.on("add", (c) => {
       this.ingestClaim(c as ClaimObject);
+      for (const l of this.#claimListeners) l(c as ClaimObject, false);
     });
     this.#claims.on("update", (c) => {
       this.ingestClaim(c as ClaimObject);
+      for (const l of this.#claimListeners) l(c as ClaimObject, false);
     });
     this.#claims.on("delete", (c) => {
       this.forgetClaim(c as ClaimObject);
+      for (const l of this.#claimListeners) l(c as ClaimObject, true);
     });
     for (const informer of [this.#pools, this.#namespaces]) {
       for (const event of ["add", "update", "delete"] as const) {
@@ -126,7 +135,26 @@ export class AllocationView {
       labels: n.metadata?.labels ?? {},
     }));
     const pools = this.#pools.list() as unknown as readonly KubeObject<IPAddressPoolSpec>[];
-    this.allocator.setPools(resolvePools(pools, namespaces));
+    const moved = this.allocator.setPools(resolvePools(pools, namespaces));
+    for (const l of this.#poolListeners) l(moved);
+  }
+
+  onPoolsChanged(listener: (moved: readonly string[]) => void): void {
+    this.#poolListeners.push(listener);
+  }
+
+  onClaimChanged(listener: (claim: ClaimObject, deleted: boolean) => void): void {
+    this.#claimListeners.push(listener);
+  }
+
+  /** Every claim the informer holds (the reconciler's orphan collection). */
+  claims(): readonly ClaimObject[] {
+    return this.#claims.list(this.#namespace) as unknown as readonly ClaimObject[];
+  }
+
+  /** The IPAddressPool objects the informer holds (the reconciler writes their status). */
+  pools(): readonly KubeObject<IPAddressPoolSpec>[] {
+    return this.#pools.list() as unknown as readonly KubeObject<IPAddressPoolSpec>[];
   }
 
   /** Makes the allocator hold exactly what the claim says about its IP. */
@@ -134,6 +162,7 @@ export class AllocationView {
     const name = claim.metadata.name;
     if (name !== undefined && claim.metadata.resourceVersion !== undefined) {
       this.#written.set(name, claim);
+      this.#deleted.delete(name);
     }
     const spec = claim.spec;
     const ip = spec === undefined ? undefined : parseIp(spec.ip);
@@ -148,7 +177,10 @@ export class AllocationView {
   }
 
   forgetClaim(claim: ClaimObject): void {
-    if (claim.metadata.name !== undefined) this.#written.delete(claim.metadata.name);
+    if (claim.metadata.name !== undefined) {
+      this.#written.delete(claim.metadata.name);
+      this.#deleted.set(claim.metadata.name, claim);
+    }
     const ip = claim.spec === undefined ? undefined : parseIp(claim.spec.ip);
     if (ip === undefined) return;
     for (const holder of this.allocator.holdersOf(ip)) {
@@ -163,7 +195,10 @@ export class AllocationView {
    * own last write returned if the watch has not delivered it yet.
    */
   claimOf(name: string): ClaimObject | undefined {
-    const watched = this.#claims.get(name, this.#namespace) as ClaimObject | undefined;
+    const watched = this.#notDeleted(
+      name,
+      this.#claims.get(name, this.#namespace) as ClaimObject | undefined,
+    );
     const written = this.#written.get(name);
     if (written === undefined) return watched;
     if (watched !== undefined && !isOlder(written, watched)) {
@@ -171,6 +206,17 @@ export class AllocationView {
       return watched;
     }
     return written;
+  }
+
+  /** The informer's copy, unless it is one we know was deleted since. */
+  #notDeleted(name: string, watched: ClaimObject | undefined): ClaimObject | undefined {
+    const tomb = this.#deleted.get(name);
+    if (tomb === undefined) return watched;
+    if (watched === undefined || isOlder(tomb, watched)) {
+      this.#deleted.delete(name);
+      return watched;
+    }
+    return undefined;
   }
 
   /** Whether any L2Advertisement or BGPAdvertisement announces the pool. */

@@ -1,0 +1,161 @@
+// `metallb-ts webhook` as users run it: a process with flags, serving
+// assignment and validation, and leaving on SIGTERM.
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { request } from "node:https";
+import { createServer, type AddressInfo } from "node:net";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import {
+  MUTATING_CONFIGURATION_NAME,
+  mutatingWebhookConfiguration,
+  VALIDATING_CONFIGURATION_NAME,
+  validatingWebhookConfiguration,
+} from "../../core/api/webhook-configurations.ts";
+import { controlPlane, kubectl, withNamespace } from "../kube.ts";
+import { applyCrds, clearMetallbNamespace } from "../webhook-harness.ts";
+
+const repo = join(import.meta.dirname, "..", "..");
+let child: ChildProcess;
+let port = 0;
+const ns = withNamespace("cli-webhook");
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port: p } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return p;
+}
+
+function readyz(ca: Buffer): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request({ host: "127.0.0.1", port, path: "/readyz", ca }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("error", () => {
+      resolve(0);
+    });
+    req.end();
+  });
+}
+
+beforeAll(async () => {
+  const cp = controlPlane();
+  await applyCrds();
+  port = await freePort();
+  child = spawn(
+    process.execPath,
+    [
+      join(repo, "bin/metallb-ts.js"),
+      "webhook",
+      "--listen=127.0.0.1",
+      `--port=${port}`,
+      `--tls-cert=${cp.webhookCert}`,
+      `--tls-key=${cp.webhookKey}`,
+      `--kubeconfig=${cp.kubeconfig}`,
+      "--log-level=warn",
+    ],
+    { stdio: ["ignore", "inherit", "inherit"] },
+  );
+  const ca = await readFile(cp.caCert);
+  for (let i = 0; (await readyz(ca)) !== 200; i++) {
+    if (i > 200) throw new Error("metallb-ts webhook never became ready");
+    await sleep(100);
+  }
+  const url = `https://127.0.0.1:${port}`;
+  const caBundle = ca.toString("base64");
+  await applyCrds(url);
+  for (const config of [
+    validatingWebhookConfiguration({ url, caBundle }),
+    mutatingWebhookConfiguration({ url, caBundle }),
+  ]) {
+    await kubectl(["apply", "-f", "-"], { input: JSON.stringify(config) });
+  }
+});
+
+afterAll(async () => {
+  await kubectl([
+    "delete",
+    `mutatingwebhookconfiguration/${MUTATING_CONFIGURATION_NAME}`,
+    `validatingwebhookconfiguration/${VALIDATING_CONFIGURATION_NAME}`,
+    "--ignore-not-found",
+  ]);
+  await kubectl(["delete", "services", "--all", "-n", ns.name]);
+  await clearMetallbNamespace();
+  if (child.exitCode === null) child.kill("SIGKILL");
+});
+
+it("assigns an IP in the create response and validates pools, as a process", async () => {
+  await kubectl(["apply", "-f", "-"], {
+    input: JSON.stringify({
+      apiVersion: "metallb.io/v1beta1",
+      kind: "IPAddressPool",
+      metadata: { name: "cli", namespace: "metallb-system" },
+      spec: { addresses: ["203.0.113.64/30"] },
+    }),
+  });
+  const svc = {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: "web" },
+    spec: { type: "LoadBalancer", selector: { app: "web" }, ports: [{ port: 80 }] },
+  };
+  let ips: string | undefined;
+  // Registration reaches the API server's webhook cache asynchronously.
+  for (let i = 0; ips === undefined && i < 50; i++) {
+    const r = await kubectl(
+      ["create", "-n", ns.name, "--dry-run=server", "-o", "json", "-f", "-"],
+      {
+        input: JSON.stringify(svc),
+      },
+    );
+    ips = (JSON.parse(r.stdout) as { metadata: { annotations?: Record<string, string> } }).metadata
+      .annotations?.["metallb.io/allocated-ips"];
+    if (ips === undefined) await sleep(200);
+  }
+  expect(ips).toBe("203.0.113.64");
+  const created = await kubectl(["create", "-n", ns.name, "-o", "json", "-f", "-"], {
+    input: JSON.stringify(svc),
+  });
+  expect(created.stdout).toContain('"metallb.io/allocated-ips": "203.0.113.64"');
+  const overlap = await kubectl(["apply", "-f", "-"], {
+    allowFailure: true,
+    input: JSON.stringify({
+      apiVersion: "metallb.io/v1beta1",
+      kind: "IPAddressPool",
+      metadata: { name: "cli-overlap", namespace: "metallb-system" },
+      spec: { addresses: ["203.0.113.65/32"] },
+    }),
+  });
+  expect(overlap.stderr).toContain("[POOL_OVERLAP]");
+});
+
+it("stops on SIGTERM", async () => {
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  expect(await Promise.race([exited, sleep(10_000).then(() => "timeout")])).toBe(0);
+});
+
+it("explains every flag in --help", async () => {
+  const help = await new Promise<string>((resolve) => {
+    const p = spawn(process.execPath, [join(repo, "bin/metallb-ts.js"), "webhook", "--help"]);
+    let out = "";
+    p.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    p.on("close", () => {
+      resolve(out);
+    });
+  });
+  for (const flag of [
+    "--port",
+    "--tls-cert",
+    "--namespace",
+    "--no-assign",
+    "--lb-class",
+    "--service-ip-families",
+  ]) {
+    expect(help).toContain(flag);
+  }
+});
