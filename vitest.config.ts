@@ -11,6 +11,8 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["**/*.test.ts"],
+          // A few unit files run the executable; on 2 busy cores that can take seconds.
+          testTimeout: 30_000,
           exclude: ["test/**", "node_modules/**", ".cache/**"],
         },
       },

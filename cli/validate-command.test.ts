@@ -1,37 +1,10 @@
 // `metallb-ts validate -f FILE|DIR`, run as the executable: exit codes, the
 // one-line-per-problem format, what is read and what is skipped.
-import { spawn } from "node:child_process";
+import { runMetallbTs } from "../test/run-metallb-ts.ts";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-const REPO = fileURLToPath(new URL("../", import.meta.url));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function validate(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/metallb-ts.js", "validate", ...args], {
-      cwd: REPO,
-      env: { ...process.env, NODE_COMPILE_CACHE: join(REPO, ".cache/node-compile-cache") },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
 
 /** A path inside a RegExp. */
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -97,14 +70,14 @@ describe.concurrent("metallb-ts validate", () => {
       `${service}---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n`,
     );
     write("good/README.md", "not: [a manifest\n");
-    const r = await validate("-f", join(root, "good"));
+    const r = await runMetallbTs(["validate", "-f", join(root, "good")]);
     expect(r).toEqual({ code: 0, stdout: "", stderr: "" });
   });
 
   it("exits 1 for a bad directory, one line per problem, each naming file, object, field and code", async () => {
     const a = write("bad/a.yaml", pool("bad-a", ["192.0.2.0/24"]));
     const b = write("bad/sub/b.yaml", pool("bad-b", ["192.0.2.128-192.0.2.140", "192.0.2.300/32"]));
-    const r = await validate("-f", join(root, "bad"));
+    const r = await runMetallbTs(["validate", "-f", join(root, "bad")]);
     expect(r.code).toBe(1);
     const out = lines(r.stdout);
     expect(out).toHaveLength(2);
@@ -129,7 +102,7 @@ describe.concurrent("metallb-ts validate", () => {
   it("recurses into directories (a problem three levels down is found)", async () => {
     const deep = write("deep/x/y/z/pool.yaml", pool("deep", ["192.0.2.20-192.0.2.10"]));
     write("deep/ok.yaml", pool("shallow", ["198.51.100.0/28"]));
-    const r = await validate("-f", join(root, "deep"));
+    const r = await runMetallbTs(["validate", "-f", join(root, "deep")]);
     expect(r.code).toBe(1);
     expect(lines(r.stdout)).toEqual([
       expect.stringMatching(
@@ -160,7 +133,11 @@ spec:
   addresses: [not-a-cidr]
 `,
     );
-    expect(await validate("-f", file)).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(await runMetallbTs(["validate", "-f", file])).toEqual({
+      code: 0,
+      stdout: "",
+      stderr: "",
+    });
   });
 
   it("reports unreadable YAML and missing paths as MANIFEST_UNREADABLE and still checks the rest", async () => {
@@ -170,7 +147,7 @@ spec:
     );
     const checked = write("broken/sub/bad.yaml", pool("still-checked", ["192.0.2.0/33"]));
     const missing = join(root, "does-not-exist.yaml");
-    const r = await validate("-f", join(root, "broken"), missing);
+    const r = await runMetallbTs(["validate", "-f", join(root, "broken"), missing]);
     expect(r.code).toBe(1);
     const out = lines(r.stdout);
     expect(out).toHaveLength(3);
@@ -192,7 +169,7 @@ spec:
       "warn/pool.yaml",
       `${pool("host-bits", ["198.51.100.77/24"])}---${l2("warn-l2", ["host-bits", "not-yet"])}`,
     );
-    const r = await validate("-f", file);
+    const r = await runMetallbTs(["validate", "-f", file]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("");
     const err = lines(r.stderr);
@@ -215,7 +192,7 @@ spec:
       "both/pools.yaml",
       `${pool("no-namespace", ["198.51.100.0/28"]).replace("  namespace: metallb-system\n", "")}---${pool("elsewhere", ["198.51.100.16/28"], "default")}`,
     );
-    const r = await validate("-f", file);
+    const r = await runMetallbTs(["validate", "-f", file]);
     expect(r.code).toBe(1);
     expect(lines(r.stdout)).toEqual([
       `${file}: IPAddressPool/elsewhere: metadata.namespace: resource must be created in metallb-system namespace, not "default" [WRONG_NAMESPACE]`,
@@ -244,7 +221,7 @@ spec:
         ],
       }),
     );
-    const r = await validate("-f", join(root, "dup"));
+    const r = await runMetallbTs(["validate", "-f", join(root, "dup")]);
     expect(r.code).toBe(1);
     expect(lines(r.stdout)).toEqual([
       expect.stringMatching(
@@ -256,7 +233,7 @@ spec:
   });
 
   it("requires -f", async () => {
-    const r = await validate();
+    const r = await runMetallbTs(["validate"]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("--filename");
   });

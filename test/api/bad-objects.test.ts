@@ -11,10 +11,9 @@
 //   # known-gap: <why>                   metallb-ts accepts it today although MetalLB
 //                                        does not: the case runs as it.fails, so fixing
 //                                        the gap turns it red until the line goes
-import { spawn } from "node:child_process";
+import { REPO, runMetallbTs, type RunResult } from "../run-metallb-ts.ts";
 import { availableParallelism } from "node:os";
 import { readdirSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
@@ -22,7 +21,6 @@ import { PROBLEM_CODES } from "../../core/validation/problem-codes.ts";
 import { kubectl } from "../kube.ts";
 import { clearMetallbNamespace, startTestWebhook, type TestWebhook } from "../webhook-harness.ts";
 
-const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const FIXTURES = join(REPO, "test/fixtures/bad-objects");
 
 interface Manifest {
@@ -79,31 +77,6 @@ const CASES = readdirSync(FIXTURES)
   .sort()
   .map(loadCase);
 
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function runValidate(file: string): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/metallb-ts.js", "validate", "-f", file], {
-      cwd: REPO,
-      // V8's code cache for the TypeScript sources: a third less CPU per run.
-      env: { ...process.env, NODE_COMPILE_CACHE: join(REPO, ".cache/node-compile-cache") },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
-
 /** Runs `validate` for every fixture in the background, a few at a time, while kubectl works. */
 function startValidations(files: readonly string[]): Map<string, Promise<RunResult>> {
   let active = 0;
@@ -113,7 +86,7 @@ function startValidations(files: readonly string[]): Map<string, Promise<RunResu
     if (active >= slots) await new Promise<void>((resolve) => waiting.push(resolve));
     active++;
     try {
-      return await runValidate(file);
+      return await runMetallbTs(["validate", "-f", file]);
     } catch (e: unknown) {
       return { code: -1, stdout: "", stderr: String(e) };
     } finally {

@@ -8,11 +8,10 @@
 // and would be refused together, by MetalLB too. A block that names a pool
 // (ipAddressPools) defined only in an earlier block of the same guide, such as
 // an L2Advertisement shown on its own, gets that pool applied first.
-import { spawn } from "node:child_process";
+import { runMetallbTs } from "../run-metallb-ts.ts";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { kubectl } from "../kube.ts";
@@ -26,8 +25,6 @@ import {
   type SeedManifest,
 } from "../seed-documents.ts";
 import { clearMetallbNamespace, startTestWebhook, type TestWebhook } from "../webhook-harness.ts";
-
-const REPO = fileURLToPath(new URL("../../", import.meta.url));
 
 interface SeedCase {
   readonly label: string;
@@ -64,25 +61,6 @@ function casesOf(blocks: readonly SeedBlock[]): SeedCase[] {
 }
 
 const SEEDS = seedFiles().map((file) => ({ file, blocks: metallbDocuments(readSeed(file)) }));
-
-function runValidate(file: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/metallb-ts.js", "validate", "-f", file], {
-      cwd: REPO,
-      // V8's code cache for the TypeScript sources: a third less CPU per run.
-      env: { ...process.env, NODE_COMPILE_CACHE: join(REPO, ".cache/node-compile-cache") },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
 
 let hook: TestWebhook;
 let scratch: string;
@@ -121,7 +99,7 @@ for (const seed of SEEDS) {
         const docs = [...c.prerequisites, ...c.block.documents];
         const file = join(scratch, `${c.label.replace(/[^A-Za-z0-9_.-]/g, "_")}.yaml`);
         writeFileSync(file, docs.map((d) => stringify(d)).join("---\n"));
-        const validation = runValidate(file);
+        const validation = runMetallbTs(["validate", "-f", file]);
 
         const r = await kubectl(["apply", "-f", "-"], {
           input: JSON.stringify({ apiVersion: "v1", kind: "List", items: docs }),
