@@ -2,14 +2,7 @@
 // round-robin proxy, registered with the test control plane as both the
 // validating and the mutating webhook: the production topology, on loopback.
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
-import { readFile } from "node:fs/promises";
 import { DEFAULT_NAMESPACE } from "../core/api/kinds.ts";
-import {
-  MUTATING_CONFIGURATION_NAME,
-  mutatingWebhookConfiguration,
-  VALIDATING_CONFIGURATION_NAME,
-  validatingWebhookConfiguration,
-} from "../core/api/webhook-configurations.ts";
 import { EventRecorder } from "../core/kube/event-recorder.ts";
 import { createLogger } from "../core/logger.ts";
 import { AllocationView } from "../core/kube/allocation-view.ts";
@@ -18,7 +11,7 @@ import { apiConfigSource } from "../webhook/config-source.ts";
 import { startWebhookServer, type RunningWebhook } from "../webhook/server.ts";
 import { controlPlane, kubeConfig, kubectl } from "./kube.ts";
 import { startRoundRobinProxy, type RoundRobinProxy } from "./round-robin-proxy.ts";
-import { applyCrds } from "./webhook-harness.ts";
+import { applyCrds, registerWebhooks, unregisterWebhooks } from "./webhook-harness.ts";
 
 export interface AssignmentWebhooks {
   readonly replicas: readonly RunningWebhook[];
@@ -65,26 +58,15 @@ export async function startAssignmentWebhooks(count = 2): Promise<AssignmentWebh
   );
   const proxy = await startRoundRobinProxy(started.map((s) => s.webhook.port));
   const url = `https://127.0.0.1:${proxy.port}`;
-  const caBundle = (await readFile(controlPlane().caCert)).toString("base64");
   await applyCrds(url);
-  for (const config of [
-    validatingWebhookConfiguration({ url, caBundle }),
-    mutatingWebhookConfiguration({ url, caBundle }),
-  ]) {
-    await kubectl(["apply", "-f", "-"], { input: JSON.stringify(config) });
-  }
+  await registerWebhooks(url);
   await waitUntilAssignmentAnswers();
   return {
     replicas: started.map((s) => s.webhook),
     views: started.map((s) => s.view),
     proxy,
     stop: async () => {
-      await kubectl([
-        "delete",
-        `mutatingwebhookconfiguration/${MUTATING_CONFIGURATION_NAME}`,
-        `validatingwebhookconfiguration/${VALIDATING_CONFIGURATION_NAME}`,
-        "--ignore-not-found",
-      ]);
+      await unregisterWebhooks();
       controller.abort();
       await proxy.close();
       await Promise.all(started.map((s) => s.webhook.close()));

@@ -7,6 +7,8 @@ import { stringify } from "yaml";
 import { allCrds, CONVERSION_PATH } from "../core/api/crd-manifests.ts";
 import { DEFAULT_NAMESPACE, KINDS } from "../core/api/kinds.ts";
 import {
+  MUTATING_CONFIGURATION_NAME,
+  mutatingWebhookConfiguration,
   validatingWebhookConfiguration,
   VALIDATING_CONFIGURATION_NAME,
 } from "../core/api/webhook-configurations.ts";
@@ -21,14 +23,16 @@ export interface TestWebhook {
   stop(): Promise<void>;
 }
 
-async function caBundle(): Promise<string> {
+async function caBundle64(): Promise<string> {
   return (await readFile(controlPlane().caCert)).toString("base64");
 }
 
 /** Applies the CRDs, with BGPPeer conversion pointed at `url` when given. */
 export async function applyCrds(url?: string): Promise<void> {
   const conversion =
-    url === undefined ? undefined : { url: `${url}${CONVERSION_PATH}`, caBundle: await caBundle() };
+    url === undefined
+      ? undefined
+      : { url: `${url}${CONVERSION_PATH}`, caBundle: await caBundle64() };
   const docs = allCrds(conversion)
     .map((c) => stringify(c))
     .join("---\n");
@@ -60,7 +64,7 @@ export async function startTestWebhook(): Promise<TestWebhook> {
   });
   const url = `https://127.0.0.1:${webhook.port}`;
   await applyCrds(url);
-  const config = validatingWebhookConfiguration({ url, caBundle: await caBundle() });
+  const config = validatingWebhookConfiguration({ url, caBundle: await caBundle64() });
   await kubectl(["apply", "-f", "-"], { input: JSON.stringify(config) });
   await waitUntilWebhookAnswers();
   return {
@@ -116,4 +120,24 @@ export async function clearMetallbNamespace(): Promise<void> {
       plural: kind.plural,
     });
   }
+}
+
+/** Registers both webhook configurations for a webhook at `url` (https://127.0.0.1:PORT). */
+export async function registerWebhooks(url: string): Promise<void> {
+  const caBundle = await caBundle64();
+  for (const config of [
+    validatingWebhookConfiguration({ url, caBundle }),
+    mutatingWebhookConfiguration({ url, caBundle }),
+  ]) {
+    await kubectl(["apply", "-f", "-"], { input: JSON.stringify(config) });
+  }
+}
+
+export async function unregisterWebhooks(): Promise<void> {
+  await kubectl([
+    "delete",
+    `mutatingwebhookconfiguration/${MUTATING_CONFIGURATION_NAME}`,
+    `validatingwebhookconfiguration/${VALIDATING_CONFIGURATION_NAME}`,
+    "--ignore-not-found",
+  ]);
 }

@@ -1,38 +1,24 @@
 // An unreachable webhook blocks metallb.io objects (failurePolicy Fail: an
 // unchecked pool could break every Service) and nothing else.
-import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { kubectl, withNamespace } from "../kube.ts";
 import {
-  MUTATING_CONFIGURATION_NAME,
-  mutatingWebhookConfiguration,
-  VALIDATING_CONFIGURATION_NAME,
-  validatingWebhookConfiguration,
-} from "../../core/api/webhook-configurations.ts";
-import { controlPlane, kubectl, withNamespace } from "../kube.ts";
-import { applyCrds, clearMetallbNamespace } from "../webhook-harness.ts";
+  applyCrds,
+  clearMetallbNamespace,
+  registerWebhooks,
+  unregisterWebhooks,
+} from "../webhook-harness.ts";
 
 const ns = withNamespace("unreachable");
 
 beforeAll(async () => {
   await applyCrds();
   // Port 9 (discard) on loopback: nothing listens there in the test sandbox.
-  const url = "https://127.0.0.1:9";
-  const caBundle = (await readFile(controlPlane().caCert)).toString("base64");
-  for (const config of [
-    validatingWebhookConfiguration({ url, caBundle }),
-    mutatingWebhookConfiguration({ url, caBundle }),
-  ]) {
-    await kubectl(["apply", "-f", "-"], { input: JSON.stringify(config) });
-  }
+  await registerWebhooks("https://127.0.0.1:9");
 });
 
 afterAll(async () => {
-  await kubectl([
-    "delete",
-    `mutatingwebhookconfiguration/${MUTATING_CONFIGURATION_NAME}`,
-    `validatingwebhookconfiguration/${VALIDATING_CONFIGURATION_NAME}`,
-    "--ignore-not-found",
-  ]);
+  await unregisterWebhooks();
   await clearMetallbNamespace();
 });
 

@@ -7,14 +7,13 @@ import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import {
-  MUTATING_CONFIGURATION_NAME,
-  mutatingWebhookConfiguration,
-  VALIDATING_CONFIGURATION_NAME,
-  validatingWebhookConfiguration,
-} from "../../core/api/webhook-configurations.ts";
 import { controlPlane, kubectl, withNamespace } from "../kube.ts";
-import { applyCrds, clearMetallbNamespace } from "../webhook-harness.ts";
+import {
+  applyCrds,
+  clearMetallbNamespace,
+  registerWebhooks,
+  unregisterWebhooks,
+} from "../webhook-harness.ts";
 
 const repo = join(import.meta.dirname, "..", "..");
 let child: ChildProcess;
@@ -66,23 +65,12 @@ beforeAll(async () => {
     await sleep(100);
   }
   const url = `https://127.0.0.1:${port}`;
-  const caBundle = ca.toString("base64");
   await applyCrds(url);
-  for (const config of [
-    validatingWebhookConfiguration({ url, caBundle }),
-    mutatingWebhookConfiguration({ url, caBundle }),
-  ]) {
-    await kubectl(["apply", "-f", "-"], { input: JSON.stringify(config) });
-  }
+  await registerWebhooks(url);
 });
 
 afterAll(async () => {
-  await kubectl([
-    "delete",
-    `mutatingwebhookconfiguration/${MUTATING_CONFIGURATION_NAME}`,
-    `validatingwebhookconfiguration/${VALIDATING_CONFIGURATION_NAME}`,
-    "--ignore-not-found",
-  ]);
+  await unregisterWebhooks();
   await kubectl(["delete", "services", "--all", "-n", ns.name]);
   await clearMetallbNamespace();
   if (child.exitCode === null) child.kill("SIGKILL");
