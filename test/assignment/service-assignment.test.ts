@@ -243,6 +243,43 @@ describe("assignment at creation", () => {
     ).toBeUndefined();
   });
 
+  it("refuses the remaining impossible requests by code", async () => {
+    await apply(pool("v4", ["203.0.113.0/29"]), pool("other", ["203.0.113.8/29"]), l2All);
+    const notInNamed = await create(
+      service("r1", {
+        annotations: {
+          "metallb.io/address-pool": "other",
+          "metallb.io/loadBalancerIPs": "203.0.113.1",
+        },
+      }),
+    );
+    expect(notInNamed.stderr).toContain("REQUESTED_IP_NOT_IN_NAMED_POOL");
+    const v6Only = await create(service("r2", { spec: { ipFamilies: ["IPv6"] } }));
+    expect(v6Only.code).not.toBe(0);
+    expect(v6Only.stderr).toMatch(/POOL_FAMILY_MISMATCH|NO_AVAILABLE_IPS/);
+    await create(service("holder", { spec: { loadBalancerIP: "203.0.113.2" } }));
+    const taken = await create(service("r3", { spec: { loadBalancerIP: "203.0.113.2" } }));
+    expect(taken.code).not.toBe(0);
+    expect(taken.stderr).toContain("REQUESTED_IP_IN_USE");
+    expect(taken.stderr).toContain("holder");
+    const wrongFamily = await create(
+      service("r4", { annotations: { "metallb.io/loadBalancerIPs": "2001:db8::1" } }),
+    );
+    expect(wrongFamily.stderr).toContain("REQUESTED_IP_FAMILY_MISMATCH");
+  });
+
+  it("admits a Service created with generateName and leaves it to the reconciler", async () => {
+    // The API server generates the name after admission: there is no name to
+    // record in a claim yet (docs/ip-assignment.md).
+    await apply(pool("web", ["203.0.113.0/29"]), l2All);
+    const { metadata: _named, ...rest } = service("unused");
+    const r = await create({ ...rest, metadata: { generateName: "gen-" } });
+    expect(r.code).toBe(0);
+    expect(r.ips).toBeUndefined();
+    expect(r.stderr).toContain("the reconciler assigns this Service's IP");
+    expect(await claims()).toEqual([]);
+  });
+
   it("moves the IP when the pool annotation changes", async () => {
     await apply(pool("a", ["203.0.113.0/29"]), pool("b", ["203.0.113.16/29"]), l2All);
     expect((await create(service("mover"))).ips).toBe("203.0.113.0");
