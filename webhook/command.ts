@@ -1,26 +1,9 @@
 // `metallb-ts webhook`: the admission server.
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  NetworkingV1Api,
-  type KubeConfig,
-} from "@kubernetes/client-node";
 import { Command, Option } from "commander";
 import { DEFAULT_NAMESPACE } from "../core/api/kinds.ts";
-import { EventRecorder } from "../core/kube/event-recorder.ts";
-import { createLogger, LOG_LEVELS, type Logger } from "../core/logger.ts";
-import { AllocationView } from "../core/kube/allocation-view.ts";
-import { ClaimWriter } from "../core/kube/claim-writer.ts";
-import { discoverClusterFamilies, parseFamilies } from "./cluster-families.ts";
-import type { MutatingOptions } from "./mutating-handler.ts";
-import { loadKubeConfig } from "../core/kube/kube-config.ts";
-import { apiConfigSource } from "./config-source.ts";
-import { startWebhookServer } from "./server.ts";
+import { LOG_LEVELS } from "../core/logger.ts";
 
-/** Kubernetes' default terminationGracePeriodSeconds is 30 s; leave before it. */
-const SHUTDOWN_DEADLINE_MS = 10_000;
-
-interface WebhookFlags {
+export interface WebhookFlags {
   assign: boolean;
   lbClass?: string;
   serviceIpFamilies: string;
@@ -78,54 +61,8 @@ export function webhookCommand(): Command {
         .default("info"),
     )
     .action(async (flags: WebhookFlags) => {
-      const log = createLogger("webhook", flags.logLevel);
-      const kc = loadKubeConfig(flags.kubeconfig);
-      const controller = new AbortController();
-      for (const signal of ["SIGTERM", "SIGINT"] as const) {
-        process.once(signal, () => {
-          log.info({ signal }, "shutting down");
-          controller.abort();
-          // Everything stops on abort; this only bounds a hung connection.
-          setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref();
-        });
-      }
-      const mutating = flags.assign
-        ? await startAssignment({ kc, flags, log, signal: controller.signal })
-        : undefined;
-      await startWebhookServer({
-        host: flags.listen,
-        port: Number(flags.port),
-        tls: { certFile: flags.tlsCert, keyFile: flags.tlsKey },
-        metallbNamespace: flags.namespace,
-        configSource: apiConfigSource(kc.makeApiClient(CustomObjectsApi)),
-        ...(mutating === undefined ? {} : { mutating }),
-        log,
-        signal: controller.signal,
-      });
+      // Loaded on use: `metallb-ts validate` should not pay for the API client and express.
+      const { runWebhook } = await import("./run-webhook.ts");
+      await runWebhook(flags);
     });
-}
-
-/** The allocation view, synced before the server answers its first Service. */
-async function startAssignment(args: {
-  kc: KubeConfig;
-  flags: WebhookFlags;
-  log: Logger;
-  signal: AbortSignal;
-}): Promise<MutatingOptions> {
-  const { kc, flags, log, signal } = args;
-  const view = new AllocationView({ kc, namespace: flags.namespace, log, signal });
-  await view.start();
-  const families =
-    flags.serviceIpFamilies === "auto"
-      ? ((await discoverClusterFamilies(kc.makeApiClient(NetworkingV1Api), log)) ?? ["IPv4"])
-      : parseFamilies(flags.serviceIpFamilies);
-  log.info({ families }, "cluster Service IP families");
-  return {
-    view,
-    writer: new ClaimWriter(kc.makeApiClient(CustomObjectsApi), flags.namespace),
-    events: new EventRecorder(kc.makeApiClient(CoreV1Api), "metallb-ts-webhook", log),
-    lbClass: flags.lbClass,
-    clusterFamilies: () => families,
-    log,
-  };
 }
