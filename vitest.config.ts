@@ -18,8 +18,19 @@ export default defineConfig({
       },
       {
         test: {
+          // Suites that run real daemons in network namespaces they create (root).
+          name: "network",
+          include: ["test/network/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: "cluster",
           include: ["test/**/*.test.ts"],
+          exclude: ["test/network/**"],
           globalSetup: ["test/control-plane/vitest-global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
