@@ -1,6 +1,7 @@
 // metallb-ts: one executable, one subcommand per component.
 import { Command } from "commander";
 import { errorText, MetallbError } from "../core/errors.ts";
+import { reconcilerCommand } from "../reconciler/command.ts";
 import { webhookCommand } from "../webhook/command.ts";
 import { validateCommand } from "./validate-command.ts";
 
@@ -9,6 +10,7 @@ const program = new Command("metallb-ts")
     "MetalLB's API and behaviour for bare-metal Kubernetes LoadBalancer Services. Every component logs JSON to stdout.",
   )
   .addCommand(webhookCommand())
+  .addCommand(reconcilerCommand())
   .addCommand(validateCommand());
 
 try {

@@ -110,7 +110,12 @@ export class AllocationView {
       for (const l of this.#claimListeners) l(c as ClaimObject, false);
     });
     this.#claims.on("delete", (c) => {
-      this.forgetClaim(c as ClaimObject);
+      // The delete of an older incarnation must not undo a claim we have
+      // since created again under the same name (its watch event is behind).
+      const written = this.#written.get((c as ClaimObject).metadata.name ?? "");
+      if (written === undefined || !isOlder(c as ClaimObject, written)) {
+        this.forgetClaim(c as ClaimObject);
+      }
       for (const l of this.#claimListeners) l(c as ClaimObject, true);
     });
     for (const informer of [this.#pools, this.#namespaces]) {

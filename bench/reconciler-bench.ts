@@ -1,0 +1,239 @@
+// `npm run bench -- reconciler`: the reconciler (a child process running
+// `metallb-ts reconciler`) against one local control plane. 10,000
+// LoadBalancer Services are created with no webhook and no reconciler; then
+// the reconciler starts cold and assigns and publishes them all (time until
+// every Service has status); then Services are created at 50/s and the time
+// from each create to its status is measured from a watch. Peak RSS is the
+// child's VmHWM.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { CoreV1Api, KubeConfig, Watch, type V1Service } from "@kubernetes/client-node";
+import { stringify } from "yaml";
+import { allCrds } from "../core/api/crd-manifests.ts";
+import { startControlPlane, type ControlPlane } from "../test/control-plane/cluster.ts";
+import { repoRoot } from "../test/control-plane/binaries.ts";
+import { percentile, printJsonLine, round } from "./bench-stats.ts";
+
+const NAMESPACE = "bench";
+
+function kubectl(cp: ControlPlane, args: string[], input = ""): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cp.binaries.kubectl, [`--kubeconfig=${cp.kubeconfig}`, ...args]);
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+    child.on("close", (code) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`kubectl ${args.join(" ")}: ${err}`));
+    });
+    child.stdin.end(input);
+  });
+}
+
+function service(name: string): V1Service {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name, namespace: NAMESPACE },
+    // 10,000 would exhaust the NodePort range (30000-32767).
+    spec: {
+      type: "LoadBalancer",
+      allocateLoadBalancerNodePorts: false,
+      selector: { app: name },
+      ports: [{ port: 80 }],
+    },
+  };
+}
+
+async function createMany(core: CoreV1Api, names: string[], parallel: number): Promise<void> {
+  const queue = [...names];
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
+        await core.createNamespacedService({ namespace: NAMESPACE, body: service(n) });
+      }
+    }),
+  );
+}
+
+interface StatusWatch {
+  /** Service name → when its status first showed an IP (performance.now()). */
+  readonly published: Map<string, number>;
+  stop(): void;
+}
+
+/** Watches the bench namespace's Services for the first status with an IP. */
+async function watchStatus(kc: KubeConfig): Promise<StatusWatch> {
+  const published = new Map<string, number>();
+  const req = await new Watch(kc).watch(
+    `/api/v1/namespaces/${NAMESPACE}/services`,
+    {},
+    (_type: string, obj: V1Service) => {
+      const name = obj.metadata?.name ?? "";
+      if (!published.has(name) && (obj.status?.loadBalancer?.ingress ?? []).length > 0) {
+        published.set(name, performance.now());
+      }
+    },
+    () => undefined,
+  );
+  return {
+    published,
+    stop: () => {
+      req.abort();
+    },
+  };
+}
+
+async function peakRssMb(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return Number.NaN;
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? "NaN");
+  return kb / 1024;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function heapMb(port: number): Promise<string> {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+  const used = Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? "NaN");
+  const rss = Number(/^process_resident_memory_bytes (\S+)/m.exec(text)?.[1] ?? "NaN");
+  return `heap used ${round(used / 2 ** 20, 1)} MB, RSS now ${round(rss / 2 ** 20, 1)} MB`;
+}
+
+function startReconcilerProcess(cp: ControlPlane, metricsPort: number): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [
+      // A container memory limit's worth of old space: V8 otherwise grows
+      // its heap towards a quarter of the host's memory before collecting.
+      "--max-old-space-size=160",
+      "--max-semi-space-size=16",
+      // e.g. RECONCILER_NODE_ARGS=--cpu-prof to profile the reconciler.
+      ...(process.env.RECONCILER_NODE_ARGS ?? "").split(" ").filter((a) => a !== ""),
+      join(repoRoot, "bin/metallb-ts.js"),
+      "reconciler",
+      `--kubeconfig=${cp.kubeconfig}`,
+      "--service-ip-families=IPv4",
+      "--no-leader-elect",
+      `--metrics-port=${metricsPort}`,
+      "--log-level=warn",
+    ],
+    { stdio: ["ignore", "inherit", "inherit"] },
+  );
+  return child;
+}
+
+/** Creates `count` Services at `rate`/s; resolves with create→status latencies (ms). */
+async function paced(args: {
+  core: CoreV1Api;
+  watch: StatusWatch;
+  count: number;
+  rate: number;
+}): Promise<number[]> {
+  const { core, watch, count, rate } = args;
+  const createdAt = new Map<string, number>();
+  const start = performance.now();
+  const creates: Promise<unknown>[] = [];
+  for (let i = 0; i < count; i++) {
+    const wait = start + (i * 1000) / rate - performance.now();
+    if (wait > 0) await sleep(wait);
+    const name = `paced-${i}`;
+    createdAt.set(name, performance.now());
+    creates.push(core.createNamespacedService({ namespace: NAMESPACE, body: service(name) }));
+  }
+  await Promise.all(creates);
+  const deadline = performance.now() + 30_000;
+  const done = (): number => [...createdAt.keys()].filter((n) => watch.published.has(n)).length;
+  while (done() < count && performance.now() < deadline) await sleep(100);
+  return [...createdAt].flatMap(([name, t0]) => {
+    const t1 = watch.published.get(name);
+    return t1 === undefined ? [] : [t1 - t0];
+  });
+}
+
+export default async function reconcilerBench(args: readonly string[]): Promise<void> {
+  const total = Number(args[0] ?? 10_000);
+  const pacedCount = Number(args[1] ?? 500);
+  const dir = await mkdtemp(join(tmpdir(), "metallb-ts-bench-"));
+  const cp = await startControlPlane({ dir, log: () => undefined });
+  let child: ChildProcess | undefined;
+  try {
+    const kc = new KubeConfig();
+    kc.loadFromFile(cp.kubeconfig);
+    const core = kc.makeApiClient(CoreV1Api);
+    await kubectl(
+      cp,
+      ["apply", "--server-side", "-f", "-"],
+      allCrds()
+        .map((c) => stringify(c))
+        .join("---\n"),
+    );
+    await kubectl(cp, ["wait", "--for=condition=established", "--timeout=60s", "crd", "--all"]);
+    await kubectl(cp, ["create", "namespace", "metallb-system"]);
+    await kubectl(cp, ["create", "namespace", NAMESPACE]);
+    const pool = {
+      apiVersion: "metallb.io/v1beta1",
+      kind: "IPAddressPool",
+      metadata: { name: "bench", namespace: "metallb-system" },
+      spec: { addresses: ["10.200.0.0/16"] },
+    };
+    await kubectl(cp, ["apply", "-f", "-"], JSON.stringify(pool));
+    const t0 = performance.now();
+    await createMany(
+      core,
+      Array.from({ length: total }, (_, i) => `svc-${i}`),
+      32,
+    );
+    const createSeconds = (performance.now() - t0) / 1000;
+    console.log(
+      `created ${total} LoadBalancer Services without webhook or reconciler in ${round(createSeconds, 1)} s`,
+    );
+
+    const watch = await watchStatus(kc);
+    const started = performance.now();
+    const metricsPort = await freePort();
+    child = startReconcilerProcess(cp, metricsPort);
+    while (watch.published.size < total && performance.now() - started < 300_000) await sleep(100);
+    const published = watch.published.size;
+    const coldSeconds = (Math.max(...watch.published.values()) - started) / 1000;
+    console.log(
+      `cold start: ${published}/${total} Services have status after ${round(coldSeconds, 1)} s (target 30 s)`,
+    );
+
+    const latencies = await paced({ core, watch, count: pacedCount, rate: 50 });
+    watch.stop();
+    const p50 = percentile(latencies, 50);
+    const p99 = percentile(latencies, 99);
+    console.log(
+      `status publish latency at 50 creates/s (${latencies.length}/${pacedCount} observed): p50 ${round(p50, 1)} ms, p99 ${round(p99, 1)} ms (target p99 < 100 ms)`,
+    );
+    const rss = await peakRssMb(child.pid);
+    console.log(
+      `reconciler peak RSS: ${round(rss, 1)} MB (target 200 MB); ${await heapMb(metricsPort)}`,
+    );
+    printJsonLine("reconciler", {
+      services: total,
+      coldStartSeconds: round(coldSeconds, 2),
+      coldStartPublished: published,
+      publishP50Ms: round(p50, 1),
+      publishP99Ms: round(p99, 1),
+      pacedObserved: latencies.length,
+      peakRssMb: round(rss, 1),
+    });
+  } finally {
+    child?.kill("SIGTERM");
+    await cp.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,75 @@
+// IPAddressPool status (assignedIPv4/6, availableIPv4/6), written through the
+// status subresource when the allocator's figures differ from what it says.
+// Debounced: a burst of claims makes one write per pool.
+import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from "@kubernetes/client-node";
+import type { PoolUsage } from "../core/allocator/allocation-types.ts";
+import { API_GROUP, KINDS } from "../core/api/kinds.ts";
+import type { AllocationView } from "../core/kube/allocation-view.ts";
+import { errorText } from "../core/errors.ts";
+import type { Logger } from "../core/logger.ts";
+
+const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+const FIELDS = ["assignedIPv4", "assignedIPv6", "availableIPv4", "availableIPv6"] as const;
+
+export interface PoolStatusOptions {
+  readonly view: AllocationView;
+  readonly custom: CustomObjectsApi;
+  readonly namespace: string;
+  readonly log: Logger;
+  readonly delayMs?: number | undefined;
+}
+
+/** The status patch for a pool, or undefined when its status already says `usage`. */
+export function poolStatusPatch(
+  status: Partial<Record<string, unknown>> | undefined,
+  usage: PoolUsage,
+): { status: PoolUsage } | undefined {
+  const same = FIELDS.every((f) => Number(status?.[f] ?? -1) === usage[f]);
+  return same ? undefined : { status: usage };
+}
+
+export class PoolStatusWriter {
+  readonly #o: PoolStatusOptions;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: PoolStatusOptions) {
+    this.#o = options;
+  }
+
+  /** Writes pool status soon (only when `active`: the leader writes). */
+  schedule(active: boolean): void {
+    if (!active || this.#timer !== undefined) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.writeAll();
+    }, this.#o.delayMs ?? 1_000);
+    this.#timer.unref();
+  }
+
+  async writeAll(): Promise<void> {
+    const { view, custom, namespace, log } = this.#o;
+    for (const pool of view.pools()) {
+      const name = pool.metadata.name ?? "";
+      const body = poolStatusPatch(
+        pool.status as Record<string, unknown> | undefined,
+        view.allocator.usage(name),
+      );
+      if (body === undefined) continue;
+      try {
+        await custom.patchNamespacedCustomObjectStatus(
+          {
+            group: API_GROUP,
+            version: "v1beta1",
+            namespace,
+            plural: KINDS.IPAddressPool.plural,
+            name,
+            body,
+          },
+          MERGE,
+        );
+      } catch (e: unknown) {
+        log.warn({ pool: name, err: errorText(e) }, "pool status not written");
+      }
+    }
+  }
+}
