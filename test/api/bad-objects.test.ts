@@ -8,9 +8,6 @@
 //   # expect-message: overlaps           substring of kubectl's stderr and validate's line
 //   # expect-kubectl: Required value     kubectl's text when the API server's own
 //                                        schema/CEL refuses it before the webhook
-//   # known-gap: <why>                   metallb-ts accepts it today although MetalLB
-//                                        does not: the case runs as it.fails, so fixing
-//                                        the gap turns it red until the line goes
 import { REPO, runMetallbTs, type RunResult } from "../run-metallb-ts.ts";
 import { availableParallelism } from "node:os";
 import { readdirSync, readFileSync } from "node:fs";
@@ -36,7 +33,6 @@ interface BadObjectCase {
   readonly message: string;
   /** What kubectl's stderr must contain (defaults to `message`). */
   readonly kubectlMessage: string;
-  readonly knownGap: string | undefined;
   readonly prerequisites: readonly Manifest[];
   readonly subject: Manifest;
 }
@@ -66,7 +62,6 @@ function loadCase(name: string): BadObjectCase {
     code,
     message,
     kubectlMessage: header(text, "kubectl") ?? message,
-    knownGap: (/^# known-gap: (.+)$/m.exec(text) ?? [])[1],
     prerequisites: docs.slice(0, -1),
     subject,
   };
@@ -133,8 +128,7 @@ describe("bad objects are refused by the API server and by metallb-ts validate",
   });
 
   for (const c of CASES) {
-    const test = c.knownGap === undefined ? it : it.fails;
-    test(c.knownGap === undefined ? c.name : `${c.name} (known gap)`, () => checkCase(c));
+    it(c.name, () => checkCase(c));
   }
 });
 
