@@ -6,7 +6,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { request } from "node:https";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -15,7 +14,12 @@ import { loadKubeConfig } from "../core/kube/kube-config.ts";
 import { stringify } from "yaml";
 import { allCrds } from "../core/api/crd-manifests.ts";
 import { mutatingWebhookConfiguration } from "../core/api/webhook-configurations.ts";
-import { startControlPlane, type ControlPlane } from "../test/control-plane/cluster.ts";
+import {
+  freePort,
+  kubectlAt,
+  startControlPlane,
+  type ControlPlane,
+} from "../test/control-plane/cluster.ts";
 import { repoRoot } from "../test/control-plane/binaries.ts";
 import { startRoundRobinProxy } from "../test/round-robin-proxy.ts";
 import { percentile, printJsonLine, round } from "./bench-stats.ts";
@@ -23,29 +27,6 @@ import { percentile, printJsonLine, round } from "./bench-stats.ts";
 const CREATES = 1000;
 const RATE_PER_S = 50;
 const CONCURRENCY = 16;
-
-function run(cp: ControlPlane, args: string[], input = ""): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cp.binaries.kubectl, [`--kubeconfig=${cp.kubeconfig}`, ...args]);
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-    child.on("close", (code) => {
-      if (code === 0) resolve(out);
-      else reject(new Error(`kubectl ${args.join(" ")}: ${err}`));
-    });
-    child.stdin.end(input);
-  });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function httpsGet(
   port: number,
@@ -163,27 +144,27 @@ export default async function admissionBench(): Promise<void> {
   const replicas: ChildProcess[] = [];
   try {
     const ca = await readFile(cp.caCert);
-    await run(
+    await kubectlAt(
       cp,
       ["apply", "-f", "-"],
       allCrds()
         .map((c) => stringify(c))
         .join("---\n"),
     );
-    await run(cp, [
+    await kubectlAt(cp, [
       "wait",
       "--for=condition=established",
       "crd/ipaddresspools.metallb.io",
       "crd/ipaddressclaims.metallb.io",
     ]);
-    await run(cp, ["create", "namespace", "metallb-system"]);
+    await kubectlAt(cp, ["create", "namespace", "metallb-system"]);
     // One namespace per phase: deleting 1,000 Services between phases takes
     // the API server minutes, and the pool (2,048 addresses) holds both
     // webhook phases' claims.
     for (const phase of ["off-paced", "off-burst", "on-paced", "on-burst"]) {
-      await run(cp, ["create", "namespace", phase]);
+      await kubectlAt(cp, ["create", "namespace", phase]);
     }
-    await run(
+    await kubectlAt(
       cp,
       ["apply", "-f", "-"],
       JSON.stringify({
@@ -194,7 +175,7 @@ export default async function admissionBench(): Promise<void> {
       }),
     );
     // Announced, as in a real setup (otherwise every admission also warns and records an Event).
-    await run(
+    await kubectlAt(
       cp,
       ["apply", "-f", "-"],
       JSON.stringify({
@@ -226,7 +207,7 @@ export default async function admissionBench(): Promise<void> {
       url: `https://127.0.0.1:${proxy.port}`,
       caBundle: ca.toString("base64"),
     });
-    await run(cp, ["apply", "-f", "-"], JSON.stringify(config));
+    await kubectlAt(cp, ["apply", "-f", "-"], JSON.stringify(config));
     await sleep(2000); // registration reaches the API server's webhook cache asynchronously
     const withPaced = await createServices({
       api,

@@ -7,33 +7,22 @@
 // child's VmHWM.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, KubeConfig, Watch, type V1Service } from "@kubernetes/client-node";
 import { stringify } from "yaml";
 import { allCrds } from "../core/api/crd-manifests.ts";
-import { startControlPlane, type ControlPlane } from "../test/control-plane/cluster.ts";
+import {
+  freePort,
+  kubectlAt,
+  startControlPlane,
+  type ControlPlane,
+} from "../test/control-plane/cluster.ts";
 import { repoRoot } from "../test/control-plane/binaries.ts";
 import { percentile, printJsonLine, round } from "./bench-stats.ts";
 
 const NAMESPACE = "bench";
-
-function kubectl(cp: ControlPlane, args: string[], input = ""): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cp.binaries.kubectl, [`--kubeconfig=${cp.kubeconfig}`, ...args]);
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-    child.on("close", (code) => {
-      if (code === 0) resolve(out);
-      else reject(new Error(`kubectl ${args.join(" ")}: ${err}`));
-    });
-    child.stdin.end(input);
-  });
-}
 
 function service(name: string): V1Service {
   return {
@@ -94,14 +83,6 @@ async function peakRssMb(pid: number | undefined): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
   const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? "NaN");
   return kb / 1024;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function heapMb(port: number): Promise<string> {
@@ -172,23 +153,23 @@ export default async function reconcilerBench(args: readonly string[]): Promise<
     const kc = new KubeConfig();
     kc.loadFromFile(cp.kubeconfig);
     const core = kc.makeApiClient(CoreV1Api);
-    await kubectl(
+    await kubectlAt(
       cp,
       ["apply", "--server-side", "-f", "-"],
       allCrds()
         .map((c) => stringify(c))
         .join("---\n"),
     );
-    await kubectl(cp, ["wait", "--for=condition=established", "--timeout=60s", "crd", "--all"]);
-    await kubectl(cp, ["create", "namespace", "metallb-system"]);
-    await kubectl(cp, ["create", "namespace", NAMESPACE]);
+    await kubectlAt(cp, ["wait", "--for=condition=established", "--timeout=60s", "crd", "--all"]);
+    await kubectlAt(cp, ["create", "namespace", "metallb-system"]);
+    await kubectlAt(cp, ["create", "namespace", NAMESPACE]);
     const pool = {
       apiVersion: "metallb.io/v1beta1",
       kind: "IPAddressPool",
       metadata: { name: "bench", namespace: "metallb-system" },
       spec: { addresses: ["10.200.0.0/16"] },
     };
-    await kubectl(cp, ["apply", "-f", "-"], JSON.stringify(pool));
+    await kubectlAt(cp, ["apply", "-f", "-"], JSON.stringify(pool));
     const t0 = performance.now();
     await createMany(
       core,

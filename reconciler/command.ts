@@ -2,22 +2,16 @@
 // `kubectl logs deployment/controller`. Publishes assigned IPs in Service
 // status, assigns Services that arrived without one, releases and collects
 // claims, writes IPAddressPool status; one active replica (Lease).
-import { Command, Option } from "commander";
-import { DEFAULT_NAMESPACE } from "../core/api/kinds.ts";
-import { LOG_LEVELS } from "../core/logger.ts";
+import { Command } from "commander";
+import { withClusterOptions, type ClusterFlags } from "../cli/cluster-options.ts";
 import { parseGoDuration } from "../core/validation/go-duration.ts";
 import { MetallbError } from "../core/errors.ts";
 
-export interface ReconcilerFlags {
-  namespace: string;
-  kubeconfig?: string;
-  lbClass?: string;
-  serviceIpFamilies: string;
+export interface ReconcilerFlags extends ClusterFlags {
   orphanGrace: string;
   metricsPort: string;
   leaderElect: boolean;
   leaseName: string;
-  logLevel: (typeof LOG_LEVELS)[number];
 }
 
 /** A Go duration ("60s", "500ms", "2m") in milliseconds, as the flags take it. */
@@ -30,27 +24,9 @@ export function parseDuration(text: string): number {
 }
 
 export function reconcilerCommand(): Command {
-  return new Command("reconciler")
+  const command = new Command("reconciler")
     .description(
       "Run the controller: publish assigned IPs in Service status, assign LoadBalancer Services that arrived without one (in creation order), release IPs of deleted or changed Services, collect orphaned claims, and write IPAddressPool status.",
-    )
-    .option(
-      "--namespace <name>",
-      "namespace holding the metallb.io configuration, the claims and the Lease",
-      process.env.METALLB_NAMESPACE ?? DEFAULT_NAMESPACE,
-    )
-    .option(
-      "--kubeconfig <file>",
-      "kubeconfig to reach the API (default: $KUBECONFIG or in-cluster)",
-    )
-    .option(
-      "--lb-class <name>",
-      "handle only Services with this spec.loadBalancerClass (default: only Services without one), as MetalLB's --lb-class",
-    )
-    .option(
-      "--service-ip-families <list>",
-      "the cluster's Service IP families, primary first (IPv4, IPv6 or both comma-separated); 'auto' reads the default ServiceCIDR",
-      "auto",
     )
     .option(
       "--orphan-grace <duration>",
@@ -63,15 +39,13 @@ export function reconcilerCommand(): Command {
       "--lease-name <name>",
       "coordination.k8s.io Lease used for leader election",
       "metallb-ts-controller",
-    )
-    .addOption(
-      new Option("--log-level <level>", "least severe level logged")
-        .choices(LOG_LEVELS)
-        .default("info"),
-    )
-    .action(async (flags: ReconcilerFlags) => {
-      // Loaded on use: `metallb-ts validate` should not pay for the API client.
-      const { runReconciler } = await import("./run.ts");
-      await runReconciler({ ...flags, orphanGraceMs: parseDuration(flags.orphanGrace) });
-    });
+    );
+  return withClusterOptions(
+    command,
+    "namespace holding the metallb.io configuration, the claims and the Lease",
+  ).action(async (flags: ReconcilerFlags) => {
+    // Loaded on use: `metallb-ts validate` should not pay for the API client.
+    const { runReconciler } = await import("./run.ts");
+    await runReconciler({ ...flags, orphanGraceMs: parseDuration(flags.orphanGrace) });
+  });
 }

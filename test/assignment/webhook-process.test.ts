@@ -3,10 +3,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { request } from "node:https";
-import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { freePort } from "../control-plane/cluster.ts";
 import { controlPlane, kubectl, withNamespace } from "../kube.ts";
 import {
   applyCrds,
@@ -19,14 +19,6 @@ const repo = join(import.meta.dirname, "..", "..");
 let child: ChildProcess;
 let port = 0;
 const ns = withNamespace("cli-webhook");
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port: p } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return p;
-}
 
 function readyz(ca: Buffer): Promise<number> {
   return new Promise((resolve) => {

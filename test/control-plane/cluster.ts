@@ -149,7 +149,7 @@ async function listenOnce(port: number): Promise<{ port: number; close: () => Pr
  * picked so the kernel cannot hand out the same one twice; there is still a
  * small window before the daemons bind, which is acceptable for tests.
  */
-async function freePorts(n: number): Promise<number[]> {
+export async function freePorts(n: number): Promise<number[]> {
   const held = [];
   try {
     for (let i = 0; i < n; i++) held.push(await listenOnce(0));
@@ -635,4 +635,31 @@ export async function readyz(state: ControlPlaneState): Promise<{ status: number
     readFile(join(pkiDir, "admin.key")),
   ]);
   return httpsGet(`${state.server}/readyz?verbose`, { ca, cert, key });
+}
+
+/** One free loopback port (tests and benches that start their own servers). */
+export async function freePort(): Promise<number> {
+  const [port] = await freePorts(1);
+  if (port === undefined) throw new Error("no free port");
+  return port;
+}
+
+/** kubectl of the control plane's version against it; resolves with stdout, rejects with stderr. */
+export function kubectlAt(
+  cp: Pick<ControlPlane, "binaries" | "kubeconfig">,
+  args: readonly string[],
+  input = "",
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cp.binaries.kubectl, [`--kubeconfig=${cp.kubeconfig}`, ...args]);
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+    child.on("close", (code) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`kubectl ${args.join(" ")}: ${err}`));
+    });
+    child.stdin.end(input);
+  });
 }

@@ -3,11 +3,11 @@
 // never moves an assigned IP, and leaves no claim behind; of two replicas on
 // one Lease only the leader acts, and the other takes over when it stops.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer, type AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RunningReconciler } from "../../reconciler/run.ts";
+import { freePort } from "../control-plane/cluster.ts";
 import { controlPlane, kubeConfig, kubectl, uniqueName, withNamespace } from "../kube.ts";
 import { applyCrds, clearMetallbNamespace } from "../webhook-harness.ts";
 import {
@@ -44,14 +44,6 @@ async function started(
   const r = await runReconciler(extra);
   stops.push(() => r.stop());
   return r;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** `metallb-ts reconciler` as a separate process (so it can be SIGKILLed); ready once /readyz says so. */
