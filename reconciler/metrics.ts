@@ -1,7 +1,6 @@
 // The reconciler's Prometheus metrics, in their own registry: MetalLB's
 // allocator gauges per pool (metallb-reference §3.6), its k8s client counters
-// (§6.2), and a reconcile-latency histogram; served with /healthz and /readyz.
-import { createServer, type Server } from "node:http";
+// (§6.2), and a reconcile-latency histogram; served by core/metrics-server.ts.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { AllocationView } from "../core/kube/allocation-view.ts";
 
@@ -82,49 +81,4 @@ export class ReconcilerMetrics {
       g.v6used?.set({ pool: name }, u.assignedIPv6);
     }
   }
-}
-
-export interface MetricsServerOptions {
-  readonly port: number;
-  readonly host?: string | undefined;
-  readonly metrics: ReconcilerMetrics;
-  /** Called before each scrape (refreshes the pool gauges). */
-  readonly beforeScrape: () => void;
-  readonly ready: () => boolean;
-}
-
-/** /metrics, /healthz (alive), /readyz (caches synced). */
-export function startMetricsServer(options: MetricsServerOptions): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    if (path === "/metrics") {
-      options.beforeScrape();
-      options.metrics.registry
-        .metrics()
-        .then((text) => {
-          res.writeHead(200, { "Content-Type": options.metrics.registry.contentType });
-          res.end(text);
-        })
-        .catch((e: unknown) => {
-          res.writeHead(500).end(String(e));
-        });
-      return;
-    }
-    if (path === "/healthz") {
-      res.writeHead(200).end("ok");
-      return;
-    }
-    if (path === "/readyz") {
-      const ready = options.ready();
-      res.writeHead(ready ? 200 : 503).end(ready ? "ok" : "caches not synced");
-      return;
-    }
-    res.writeHead(404).end();
-  });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host ?? "0.0.0.0", () => {
-      resolve(server);
-    });
-  });
 }

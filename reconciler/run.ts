@@ -13,7 +13,8 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "../core/logger.ts";
 import type { IpFamily } from "../core/net/ip-address-text.ts";
 import { LeaderElector } from "./leader-election.ts";
-import { ReconcilerMetrics, startMetricsServer } from "./metrics.ts";
+import { startMetricsServer } from "../core/metrics-server.ts";
+import { ReconcilerMetrics } from "./metrics.ts";
 import { Reconciler } from "./reconciler.ts";
 
 export interface LeaseTimings {
@@ -55,7 +56,7 @@ export async function startReconciler(options: StartReconcilerOptions): Promise<
     server = await startMetricsServer({
       port: options.metricsPort,
       host: options.metricsHost,
-      metrics,
+      registry: metrics.registry,
       beforeScrape: () => {
         metrics.refreshPools(reconciler.view);
       },

@@ -2,19 +2,12 @@
 // namespaces and advertisements feed one Allocator. The view is a hint that
 // makes the first guess right almost always; the API server's AlreadyExists
 // stays the arbiter, so a stale view costs a retry, never a duplicate IP.
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-  type V1Namespace,
-} from "@kubernetes/client-node";
+import { CoreV1Api, type KubeConfig, type V1Namespace } from "@kubernetes/client-node";
 import { Allocator } from "../allocator/allocator.ts";
 import type { Holder } from "../allocator/allocation-types.ts";
 import { resolvePools } from "../allocator/pool-definitions.ts";
 import type { IPAddressPoolSpec } from "../api/ip-address-pool.ts";
-import { API_GROUP, KINDS, type MetallbKind } from "../api/kinds.ts";
+import type { MetallbKind } from "../api/kinds.ts";
 import type { KubeObject } from "../api/schema-building-blocks.ts";
 import { Informer } from "../kube/informer.ts";
 import type { Logger } from "../logger.ts";
@@ -22,6 +15,7 @@ import { parseIp } from "../net/ip-address-text.ts";
 import { selectedPools } from "../validation/advertisement-rules.ts";
 import type { ParsedPool } from "../validation/pool-rules.ts";
 import { holderKey, type ClaimObject } from "./claim-writer.ts";
+import { metallbInformer, type MetallbObject } from "./metallb-informer.ts";
 
 export interface AllocationViewOptions {
   readonly kc: KubeConfig;
@@ -30,7 +24,7 @@ export interface AllocationViewOptions {
   readonly signal: AbortSignal;
 }
 
-type Obj = KubeObject & KubernetesObject;
+type Obj = MetallbObject;
 
 function holdersOf(claim: ClaimObject): Holder[] {
   return (claim.spec?.holders ?? []).map((h) => ({
@@ -71,25 +65,15 @@ export class AllocationView {
 
   constructor(options: AllocationViewOptions) {
     this.#namespace = options.namespace;
-    const custom = options.kc.makeApiClient(CustomObjectsApi);
     const core = options.kc.makeApiClient(CoreV1Api);
-    const metallb = (kind: MetallbKind) => {
-      const plural = KINDS[kind].plural;
-      const version = KINDS[kind].versions.find((v) => v.storage)?.name ?? "v1beta1";
-      return new Informer<Obj>({
+    const metallb = (kind: MetallbKind) =>
+      metallbInformer({
         kc: options.kc,
-        path: `/apis/${API_GROUP}/${version}/namespaces/${options.namespace}/${plural}`,
-        list: () =>
-          custom.listNamespacedCustomObject({
-            group: API_GROUP,
-            version,
-            namespace: options.namespace,
-            plural,
-          }) as Promise<KubernetesListObject<Obj>>,
+        kind,
+        namespace: options.namespace,
         log: options.log,
         signal: options.signal,
       });
-    };
     this.#claims = metallb("IPAddressClaim");
     this.#pools = metallb("IPAddressPool");
     this.#l2 = metallb("L2Advertisement");

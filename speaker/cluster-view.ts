@@ -1,0 +1,293 @@
+// The speaker's cached view of the cluster: LoadBalancer Services with their
+// assigned IPs, which nodes host their serving endpoints, the Nodes, and the
+// metallb.io configuration. Informers keep it current and restart themselves
+// after errors; when the API server is unreachable the view simply stops
+// changing, so the speaker keeps announcing what it owns (issue 5).
+//
+// Objects are reduced to the few fields the decisions read as they arrive:
+// the speaker's memory must not grow with Service objects' full size (target:
+// under 80 MB with 10,000 Services).
+import {
+  CoreV1Api,
+  DiscoveryV1Api,
+  type KubeConfig,
+  type V1EndpointSlice,
+  type V1Node,
+  type V1Service,
+} from "@kubernetes/client-node";
+import {
+  ALLOCATED_IPS_ANNOTATION,
+  ANNOTATION,
+  isOurs,
+  readAnnotation,
+} from "../core/allocator/service-request.ts";
+import type { ConfigKind } from "../core/api/kinds.ts";
+import { Informer } from "../core/kube/informer.ts";
+import { metallbInformer, type MetallbObject } from "../core/kube/metallb-informer.ts";
+import type { Logger } from "../core/logger.ts";
+import { formatIp, parseIp } from "../core/net/ip-address-text.ts";
+import { CONFIG_SET_FIELD, type ConfigSet } from "../core/validation/config-set.ts";
+
+export interface ServiceView {
+  readonly key: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Assigned IPs, canonical text: status.loadBalancer.ingress, else the webhook's annotation. */
+  readonly ips: readonly string[];
+  /** metallb.io/ip-allocated-from-pool. */
+  readonly pool: string | undefined;
+  readonly externalTrafficPolicyLocal: boolean;
+  readonly sharingKey: string | undefined;
+}
+
+export interface NodeView {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly ready: boolean;
+  /** Condition NetworkUnavailable=True (MetalLB excludes such nodes, metallb-reference §4.2). */
+  readonly networkUnavailable: boolean;
+}
+
+export interface EndpointView {
+  /** Some endpoint anywhere can serve (serving, or ready when serving is absent). */
+  readonly anyServing: boolean;
+  /** Nodes hosting a serving endpoint. */
+  readonly nodes: ReadonlySet<string>;
+}
+
+export interface SpeakerSnapshot {
+  readonly services: readonly ServiceView[];
+  readonly endpoints: ReadonlyMap<string, EndpointView>;
+  readonly nodes: readonly NodeView[];
+  readonly config: ConfigSet;
+}
+
+export interface ClusterViewOptions {
+  readonly kc: KubeConfig;
+  readonly namespace: string;
+  readonly lbClass: string | undefined;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+}
+
+const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+
+/** Assigned IPs, canonical: status.loadBalancer.ingress, else the webhook's annotation. */
+export function assignedIPs(svc: V1Service): string[] {
+  const fromStatus = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? "");
+  const fromAnnotation = (svc.metadata?.annotations?.[ALLOCATED_IPS_ANNOTATION] ?? "").split(",");
+  const raw = fromStatus.some((ip) => ip !== "") ? fromStatus : fromAnnotation;
+  return raw.flatMap((text) => {
+    const ip = parseIp(text.trim());
+    return ip === undefined ? [] : [formatIp(ip)];
+  });
+}
+
+export function readServiceView(
+  svc: V1Service,
+  lbClass: string | undefined,
+): ServiceView | undefined {
+  if (!isOurs(svc as Parameters<typeof isOurs>[0], lbClass)) return undefined;
+  const { namespace = "", name = "", uid = "", labels = {}, annotations } = svc.metadata ?? {};
+  return {
+    key: `${namespace}/${name}`,
+    namespace,
+    name,
+    uid,
+    labels,
+    ips: assignedIPs(svc),
+    pool: readAnnotation(annotations, ANNOTATION.allocatedFromPool)?.value,
+    externalTrafficPolicyLocal: svc.spec?.externalTrafficPolicy === "Local",
+    sharingKey: readAnnotation(annotations, ANNOTATION.allowSharedIP)?.value,
+  };
+}
+
+export function readNodeView(node: V1Node): NodeView {
+  const conditions = node.status?.conditions ?? [];
+  const is = (type: string) => conditions.some((c) => c.type === type && c.status === "True");
+  return {
+    name: node.metadata?.name ?? "",
+    labels: node.metadata?.labels ?? {},
+    ready: is("Ready"),
+    networkUnavailable: is("NetworkUnavailable"),
+  };
+}
+
+/** Nodes of the serving endpoints of one slice (EndpointSlice conditions, KEP-1672). */
+export function servingNodes(slice: V1EndpointSlice): { anyServing: boolean; nodes: string[] } {
+  let anyServing = false;
+  const nodes: string[] = [];
+  for (const endpoint of slice.endpoints ?? []) {
+    const c = endpoint.conditions ?? {};
+    // `serving` is the newer, more precise condition; `ready` nil means ready.
+    const serving = c.serving ?? c.ready ?? true;
+    if (!serving) continue;
+    anyServing = true;
+    if (endpoint.nodeName !== undefined) nodes.push(endpoint.nodeName);
+  }
+  return { anyServing, nodes };
+}
+
+type SliceSummary = ReturnType<typeof servingNodes>;
+
+export class ClusterView {
+  readonly #options: ClusterViewOptions;
+  readonly #services: Informer<V1Service>;
+  readonly #slices: Informer<V1EndpointSlice>;
+  readonly #nodes: Informer<V1Node>;
+  readonly #config = new Map<ConfigKind, Informer<MetallbObject>>();
+  readonly #serviceViews = new Map<string, ServiceView>();
+  /** service key → slice name → summary. */
+  readonly #sliceViews = new Map<string, Map<string, SliceSummary>>();
+  readonly #nodeViews = new Map<string, NodeView>();
+  readonly #listeners: (() => void)[] = [];
+  #notifyScheduled = false;
+
+  constructor(options: ClusterViewOptions) {
+    this.#options = options;
+    const { kc, log, signal } = options;
+    const core = kc.makeApiClient(CoreV1Api);
+    const discovery = kc.makeApiClient(DiscoveryV1Api);
+    this.#services = new Informer<V1Service>({
+      kc,
+      path: "/api/v1/services",
+      list: () => core.listServiceForAllNamespaces(),
+      log,
+      signal,
+    });
+    this.#slices = new Informer<V1EndpointSlice>({
+      kc,
+      path: "/apis/discovery.k8s.io/v1/endpointslices",
+      list: () => discovery.listEndpointSliceForAllNamespaces(),
+      log,
+      signal,
+    });
+    this.#nodes = new Informer<V1Node>({
+      kc,
+      path: "/api/v1/nodes",
+      list: () => core.listNode(),
+      log,
+      signal,
+    });
+    for (const kind of Object.keys(CONFIG_SET_FIELD) as ConfigKind[]) {
+      this.#config.set(
+        kind,
+        metallbInformer({ kc, kind, namespace: options.namespace, log, signal }),
+      );
+    }
+    this.#wire();
+  }
+
+  #wire(): void {
+    for (const event of ["add", "update", "delete"] as const) {
+      const deleted = event === "delete";
+      this.#services.on(event, (svc) => {
+        this.#ingestService(svc, deleted);
+      });
+      this.#slices.on(event, (slice) => {
+        this.#ingestSlice(slice, deleted);
+      });
+      this.#nodes.on(event, (node) => {
+        this.#ingestNode(node, deleted);
+      });
+      for (const informer of this.#config.values()) {
+        informer.on(event, () => {
+          this.#changed();
+        });
+      }
+    }
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([
+      this.#services.start(),
+      this.#slices.start(),
+      this.#nodes.start(),
+      ...[...this.#config.values()].map((i) => i.start()),
+    ]);
+  }
+
+  /** Called (coalesced, once per burst of events) after anything changed. */
+  onChange(listener: () => void): void {
+    this.#listeners.push(listener);
+  }
+
+  #changed(): void {
+    if (this.#notifyScheduled) return;
+    this.#notifyScheduled = true;
+    setImmediate(() => {
+      this.#notifyScheduled = false;
+      for (const listener of this.#listeners) listener();
+    });
+  }
+
+  #ingestService(svc: V1Service, deleted: boolean): void {
+    const key = `${svc.metadata?.namespace ?? ""}/${svc.metadata?.name ?? ""}`;
+    // Only the reduced view is kept; the informer's copy loses its heavy fields.
+    delete svc.metadata?.managedFields;
+    const view = deleted ? undefined : readServiceView(svc, this.#options.lbClass);
+    if (view === undefined) {
+      if (!this.#serviceViews.delete(key)) return;
+    } else {
+      this.#serviceViews.set(key, view);
+    }
+    this.#changed();
+  }
+
+  #ingestSlice(slice: V1EndpointSlice, deleted: boolean): void {
+    const meta = slice.metadata ?? {};
+    delete meta.managedFields;
+    const service = meta.labels?.[SERVICE_NAME_LABEL];
+    if (service === undefined) return;
+    const key = `${meta.namespace ?? ""}/${service}`;
+    const name = meta.name ?? "";
+    const perService = this.#sliceViews.get(key) ?? new Map<string, SliceSummary>();
+    if (deleted) perService.delete(name);
+    else perService.set(name, servingNodes(slice));
+    if (perService.size === 0) this.#sliceViews.delete(key);
+    else this.#sliceViews.set(key, perService);
+    if (this.#serviceViews.has(key)) this.#changed();
+  }
+
+  #ingestNode(node: V1Node, deleted: boolean): void {
+    const name = node.metadata?.name ?? "";
+    if (deleted) this.#nodeViews.delete(name);
+    else this.#nodeViews.set(name, readNodeView(node));
+    this.#changed();
+  }
+
+  get synced(): boolean {
+    return (
+      this.#services.synced &&
+      this.#slices.synced &&
+      this.#nodes.synced &&
+      [...this.#config.values()].every((i) => i.synced)
+    );
+  }
+
+  snapshot(): SpeakerSnapshot {
+    const endpoints = new Map<string, EndpointView>();
+    for (const key of this.#serviceViews.keys()) {
+      const slices = this.#sliceViews.get(key);
+      const nodes = new Set<string>();
+      let anyServing = false;
+      for (const summary of slices?.values() ?? []) {
+        anyServing ||= summary.anyServing;
+        for (const n of summary.nodes) nodes.add(n);
+      }
+      endpoints.set(key, { anyServing, nodes });
+    }
+    const config: Record<string, MetallbObject[]> = {};
+    for (const [kind, informer] of this.#config) {
+      config[CONFIG_SET_FIELD[kind]] = [...informer.list(this.#options.namespace)];
+    }
+    return {
+      services: [...this.#serviceViews.values()],
+      endpoints,
+      nodes: [...this.#nodeViews.values()],
+      config: config as unknown as ConfigSet,
+    };
+  }
+}

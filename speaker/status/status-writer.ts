@@ -1,0 +1,216 @@
+// Keeps ServiceL2Status (or ServiceBGPStatus) objects in line with what this
+// node announces. Writing status never delays announcing: the speaker hands
+// over the desired set and goes on; passes run one at a time, coalesced, and
+// a failed pass is retried with backoff. Own creates are remembered until the
+// watch shows them, so a lagging watch never causes a duplicate object.
+import {
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+} from "@kubernetes/client-node";
+import { API_GROUP, KINDS } from "../../core/api/kinds.ts";
+import { apiErrorKind } from "../../core/api-errors.ts";
+import { backoffDelay } from "../../core/backoff.ts";
+import { errorText } from "../../core/errors.ts";
+import type { Informer } from "../../core/kube/informer.ts";
+import { metallbInformer, type MetallbObject } from "../../core/kube/metallb-informer.ts";
+import type { Logger } from "../../core/logger.ts";
+import {
+  NODE_LABEL,
+  planStatusWrites,
+  SERVICE_NAME_LABEL,
+  SERVICE_NAMESPACE_LABEL,
+  type StatusExtra,
+  type StatusObject,
+} from "./status-plan.ts";
+
+const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+
+export interface OwnerPod {
+  readonly name: string;
+  readonly uid: string;
+}
+
+export interface StatusWriterOptions {
+  readonly kc: KubeConfig;
+  readonly kind: "ServiceL2Status" | "ServiceBGPStatus";
+  readonly namespace: string;
+  readonly node: string;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+  /** The speaker Pod, when known (POD_NAME/POD_UID): objects are garbage-collected with it. */
+  readonly owner?: OwnerPod | undefined;
+}
+
+function toStatusObject(o: MetallbObject): StatusObject {
+  const labels = o.metadata.labels ?? {};
+  const status = (o.status ?? {}) as Record<string, unknown>;
+  const { node, serviceName, serviceNamespace, ...extra } = status;
+  return {
+    name: o.metadata.name ?? "",
+    node: labels[NODE_LABEL] ?? (typeof node === "string" ? node : ""),
+    serviceKey: `${labels[SERVICE_NAMESPACE_LABEL] ?? ""}/${labels[SERVICE_NAME_LABEL] ?? ""}`,
+    extra,
+    hasStatus: serviceName !== undefined || serviceNamespace !== undefined,
+  };
+}
+
+export class StatusWriter {
+  readonly #o: StatusWriterOptions;
+  readonly #api: CustomObjectsApi;
+  readonly #informer: Informer<MetallbObject>;
+  readonly #prefix: string;
+  /** serviceKey → name of an object we created that the watch has not shown yet. */
+  readonly #created = new Map<string, StatusObject>();
+  #desired: ReadonlyMap<string, StatusExtra> = new Map();
+  #running = false;
+  #again = false;
+  #failures = 0;
+  #retry: NodeJS.Timeout | undefined;
+
+  constructor(options: StatusWriterOptions) {
+    this.#o = options;
+    this.#api = options.kc.makeApiClient(CustomObjectsApi);
+    this.#prefix = options.kind === "ServiceL2Status" ? "l2-" : "bgp-";
+    this.#informer = metallbInformer({ ...options, kind: options.kind });
+    options.signal.addEventListener("abort", () => {
+      clearTimeout(this.#retry);
+    });
+  }
+
+  start(): Promise<void> {
+    return this.#informer.start();
+  }
+
+  /** The Services this node announces now (key → extra status fields). */
+  setDesired(desired: ReadonlyMap<string, StatusExtra>): void {
+    this.#desired = desired;
+    this.#kick();
+  }
+
+  #kick(): void {
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = true;
+    this.#pass()
+      .then(() => {
+        this.#failures = 0;
+        this.#done();
+      })
+      .catch((e: unknown) => {
+        const delay = backoffDelay(this.#failures++, { baseMs: 200, maxMs: 30_000 });
+        this.#o.log.warn(
+          { kind: this.#o.kind, err: errorText(e), retryInMs: delay },
+          "status not written",
+        );
+        clearTimeout(this.#retry);
+        this.#retry = setTimeout(() => {
+          this.#kick();
+        }, delay);
+        this.#retry.unref();
+        this.#running = false;
+      });
+  }
+
+  #done(): void {
+    this.#running = false;
+    if (this.#again && !this.#o.signal.aborted) {
+      this.#again = false;
+      this.#kick();
+    }
+  }
+
+  #existing(): StatusObject[] {
+    const seen = this.#informer.list(this.#o.namespace).map(toStatusObject);
+    const names = new Set(seen.map((s) => s.name));
+    for (const [key, created] of this.#created) {
+      if (names.has(created.name)) this.#created.delete(key);
+      else seen.push(created);
+    }
+    return seen;
+  }
+
+  async #pass(): Promise<void> {
+    if (this.#o.signal.aborted) return;
+    const writes = planStatusWrites({
+      node: this.#o.node,
+      desired: this.#desired,
+      existing: this.#existing(),
+      exclusive: this.#o.kind === "ServiceL2Status",
+    });
+    for (const d of writes.delete) await this.#delete(d.name, d.serviceKey);
+    for (const c of writes.create) await this.#create(c.serviceKey, c.extra);
+    for (const p of writes.patch) await this.#patch(p.name, p.serviceKey, p.extra);
+  }
+
+  #target() {
+    return {
+      group: API_GROUP,
+      version: "v1beta1",
+      namespace: this.#o.namespace,
+      plural: KINDS[this.#o.kind].plural,
+    };
+  }
+
+  async #delete(name: string, serviceKey: string): Promise<void> {
+    try {
+      await this.#api.deleteNamespacedCustomObject({ ...this.#target(), name });
+    } catch (e: unknown) {
+      if (apiErrorKind(e) !== "NotFound") throw e;
+    }
+    if (this.#created.get(serviceKey)?.name === name) this.#created.delete(serviceKey);
+  }
+
+  async #create(serviceKey: string, extra: StatusExtra): Promise<void> {
+    const [namespace = "", name = ""] = serviceKey.split("/");
+    const owner = this.#o.owner;
+    const body = {
+      apiVersion: `${API_GROUP}/v1beta1`,
+      kind: this.#o.kind,
+      metadata: {
+        generateName: this.#prefix,
+        namespace: this.#o.namespace,
+        labels: {
+          [NODE_LABEL]: this.#o.node,
+          [SERVICE_NAME_LABEL]: name,
+          [SERVICE_NAMESPACE_LABEL]: namespace,
+        },
+        ...(owner === undefined
+          ? {}
+          : {
+              ownerReferences: [
+                { apiVersion: "v1", kind: "Pod", name: owner.name, uid: owner.uid },
+              ],
+            }),
+      },
+      spec: {},
+    };
+    const created = (await this.#api.createNamespacedCustomObject({
+      ...this.#target(),
+      body,
+    })) as MetallbObject;
+    const objectName = created.metadata.name ?? "";
+    this.#created.set(serviceKey, {
+      name: objectName,
+      node: this.#o.node,
+      serviceKey,
+      extra: {},
+      hasStatus: false,
+    });
+    await this.#patch(objectName, serviceKey, extra);
+  }
+
+  async #patch(name: string, serviceKey: string, extra: StatusExtra): Promise<void> {
+    const [namespace = "", serviceName = ""] = serviceKey.split("/");
+    const body = {
+      status: { node: this.#o.node, serviceName, serviceNamespace: namespace, ...extra },
+    };
+    await this.#api.patchNamespacedCustomObjectStatus({ ...this.#target(), name, body }, MERGE);
+    const created = this.#created.get(serviceKey);
+    if (created?.name === name)
+      this.#created.set(serviceKey, { ...created, extra, hasStatus: true });
+  }
+}
