@@ -1,18 +1,22 @@
-// The flags every in-cluster component takes the same way, so `webhook` and
-// `reconciler` cannot drift apart in name, default or help text.
+// The flags every in-cluster component takes the same way, so `webhook`,
+// `reconciler` and `speaker` cannot drift apart in name, default or help text.
 import { Option, type Command } from "commander";
 import { DEFAULT_NAMESPACE } from "../core/api/kinds.ts";
 import { LOG_LEVELS } from "../core/logger.ts";
 
-export interface ClusterFlags {
+export interface ConnectionFlags {
   namespace: string;
   kubeconfig?: string;
   lbClass?: string;
-  serviceIpFamilies: string;
   logLevel: (typeof LOG_LEVELS)[number];
 }
 
-export function withClusterOptions(command: Command, namespaceHelp: string): Command {
+export interface ClusterFlags extends ConnectionFlags {
+  serviceIpFamilies: string;
+}
+
+/** Namespace, API access, load balancer class, log level. */
+export function withConnectionOptions(command: Command, namespaceHelp: string): Command {
   return command
     .option("--namespace <name>", namespaceHelp, process.env.METALLB_NAMESPACE ?? DEFAULT_NAMESPACE)
     .option(
@@ -23,14 +27,18 @@ export function withClusterOptions(command: Command, namespaceHelp: string): Com
       "--lb-class <name>",
       "handle only Services with this spec.loadBalancerClass (default: only Services without one), as MetalLB's --lb-class",
     )
-    .option(
-      "--service-ip-families <list>",
-      "the cluster's Service IP families, primary first (IPv4, IPv6 or both comma-separated); 'auto' reads the default ServiceCIDR",
-      "auto",
-    )
     .addOption(
       new Option("--log-level <level>", "least severe level logged")
         .choices(LOG_LEVELS)
         .default("info"),
     );
+}
+
+/** The connection flags plus the cluster's Service IP families (components that allocate). */
+export function withClusterOptions(command: Command, namespaceHelp: string): Command {
+  return withConnectionOptions(command, namespaceHelp).option(
+    "--service-ip-families <list>",
+    "the cluster's Service IP families, primary first (IPv4, IPv6 or both comma-separated); 'auto' reads the default ServiceCIDR",
+    "auto",
+  );
 }

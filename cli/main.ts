@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { errorText, MetallbError } from "../core/errors.ts";
 import { reconcilerCommand } from "../reconciler/command.ts";
+import { speakerCommand } from "../speaker/command.ts";
 import { webhookCommand } from "../webhook/command.ts";
 import { validateCommand } from "./validate-command.ts";
 
@@ -11,6 +12,7 @@ const program = new Command("metallb-ts")
   )
   .addCommand(webhookCommand())
   .addCommand(reconcilerCommand())
+  .addCommand(speakerCommand())
   .addCommand(validateCommand());
 
 try {

@@ -1,16 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { parseDuration, reconcilerCommand } from "./command.ts";
+import { reconcilerCommand } from "./command.ts";
 import { poolStatusPatch } from "./pool-status.ts";
 
 describe("reconciler flags", () => {
-  it("reads durations as Go durations", () => {
-    expect(parseDuration("60s")).toBe(60_000);
-    expect(parseDuration("500ms")).toBe(500);
-    expect(parseDuration("2m")).toBe(120_000);
-    expect(parseDuration("1m30s")).toBe(90_000);
-    expect(() => parseDuration("soon")).toThrow(/invalid duration/);
-  });
-
   it("documents every flag the issue names", () => {
     const help = reconcilerCommand().helpInformation();
     for (const flag of [

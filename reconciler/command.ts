@@ -4,23 +4,13 @@
 // claims, writes IPAddressPool status; one active replica (Lease).
 import { Command } from "commander";
 import { withClusterOptions, type ClusterFlags } from "../cli/cluster-options.ts";
-import { parseGoDuration } from "../core/validation/go-duration.ts";
-import { MetallbError } from "../core/errors.ts";
+import { parseDuration } from "../cli/flag-values.ts";
 
 export interface ReconcilerFlags extends ClusterFlags {
   orphanGrace: string;
   metricsPort: string;
   leaderElect: boolean;
   leaseName: string;
-}
-
-/** A Go duration ("60s", "500ms", "2m") in milliseconds, as the flags take it. */
-export function parseDuration(text: string): number {
-  const ms = parseGoDuration(text.trim());
-  if (ms === undefined || ms < 0) {
-    throw new MetallbError("INVALID_FLAG", `invalid duration "${text}" (use e.g. 60s, 500ms, 2m)`);
-  }
-  return ms;
 }
 
 export function reconcilerCommand(): Command {

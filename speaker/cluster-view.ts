@@ -48,6 +48,8 @@ export interface NodeView {
   readonly ready: boolean;
   /** Condition NetworkUnavailable=True (MetalLB excludes such nodes, metallb-reference §4.2). */
   readonly networkUnavailable: boolean;
+  /** InternalIP addresses: where this node's speaker hears heartbeats. */
+  readonly addresses: readonly string[];
 }
 
 export interface EndpointView {
@@ -112,6 +114,9 @@ export function readNodeView(node: V1Node): NodeView {
     labels: node.metadata?.labels ?? {},
     ready: is("Ready"),
     networkUnavailable: is("NetworkUnavailable"),
+    addresses: (node.status?.addresses ?? [])
+      .filter((a) => a.type === "InternalIP")
+      .map((a) => a.address),
   };
 }
 

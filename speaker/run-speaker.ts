@@ -1,0 +1,246 @@
+// Starts a speaker: the cluster view, the liveness mesh, the ARP and NDP
+// announcers, status objects and metrics, and recomputes what this node
+// announces whenever the view, the live set or the interfaces change.
+import { readFileSync } from "node:fs";
+import type { Server } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
+import { shutdownSignal } from "../cli/shutdown-signal.ts";
+import { errorText } from "../core/errors.ts";
+import { loadKubeConfig } from "../core/kube/kube-config.ts";
+import { createLogger, type Logger } from "../core/logger.ts";
+import { startMetricsServer } from "../core/metrics-server.ts";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { ClusterView } from "./cluster-view.ts";
+import type { SpeakerFlags } from "./command.ts";
+import { arpDriver, type L2Counters } from "./layer2/arp-driver.ts";
+import { readHostInterfaces, usableInterfaces } from "./layer2/host-interfaces.ts";
+import { planLayer2 } from "./layer2/l2-plan.ts";
+import { Layer2Announcer } from "./layer2/layer2-announcer.ts";
+import { ndpDriver } from "./layer2/ndp-driver.ts";
+import { deriveHeartbeatKey } from "./liveness/heartbeat-codec.ts";
+import { startLiveness, type Liveness } from "./liveness/udp-transport.ts";
+import { SpeakerMetrics } from "./speaker-metrics.ts";
+import { StatusWriter } from "./status/status-writer.ts";
+
+export interface StartSpeakerOptions {
+  readonly kc: KubeConfig;
+  readonly node: string;
+  readonly namespace: string;
+  readonly lbClass: string | undefined;
+  readonly log: Logger;
+  /** undefined or 0: no metrics server. */
+  readonly metricsPort?: number | undefined;
+  readonly metricsHost?: string | undefined;
+  readonly livenessPort: number;
+  /** The memberlist Secret's key bytes; undefined → unauthenticated heartbeats (warned). */
+  readonly livenessSecret: Uint8Array | undefined;
+  readonly heartbeatMs: number;
+  readonly holdDownMs: number;
+  readonly gratuitousRefreshMs: number;
+  readonly interfaceScanMs: number;
+  readonly handoverMs: number;
+  readonly exclude: readonly RegExp[];
+  readonly owner?: { readonly name: string; readonly uid: string } | undefined;
+}
+
+export interface RunningSpeaker {
+  readonly metrics: SpeakerMetrics;
+  readonly metricsPort: number | undefined;
+  /** Graceful: tell the peers we leave, hand over, then stop. */
+  stop(): Promise<void>;
+}
+
+function counters(metrics: SpeakerMetrics): L2Counters {
+  return {
+    requestReceived: (ip) => {
+      metrics.requestsReceived.inc({ ip });
+    },
+    responseSent: (ip) => {
+      metrics.responsesSent.inc({ ip });
+    },
+    dropped: (protocol, reason) => {
+      metrics.framesDropped.inc({ protocol, reason });
+    },
+  };
+}
+
+const NO_SECRET = new Uint8Array(0);
+
+export async function startSpeaker(o: StartSpeakerOptions): Promise<RunningSpeaker> {
+  const controller = new AbortController();
+  const { signal } = controller;
+  const log = o.log.child({ node: o.node });
+  const metrics = new SpeakerMetrics();
+  const view = new ClusterView({
+    kc: o.kc,
+    namespace: o.namespace,
+    lbClass: o.lbClass,
+    log,
+    signal,
+  });
+  const status = new StatusWriter({
+    kc: o.kc,
+    kind: "ServiceL2Status",
+    namespace: o.namespace,
+    node: o.node,
+    log,
+    signal,
+    owner: o.owner,
+  });
+  const timing = { repeatMs: 1_100, burstMs: 5_000, refreshMs: o.gratuitousRefreshMs };
+  const onGratuitous = (ip: string): void => {
+    metrics.gratuitousSent.inc({ ip });
+  };
+  const announcers = [
+    new Layer2Announcer({ driver: arpDriver(counters(metrics), log), log, timing, onGratuitous }),
+    new Layer2Announcer({ driver: ndpDriver(counters(metrics), log), log, timing, onGratuitous }),
+  ] as const;
+  if (o.livenessSecret === undefined) {
+    log.warn("no memberlist secret key: speaker heartbeats are not authenticated");
+  }
+  let recompute = (): void => undefined;
+  const liveness: Liveness = await startLiveness({
+    node: o.node,
+    keys: [deriveHeartbeatKey(o.livenessSecret ?? NO_SECRET)],
+    port: o.livenessPort,
+    timing: { intervalMs: o.heartbeatMs, holdDownMs: o.holdDownMs },
+    logger: log,
+    signal,
+    onChange: (live) => {
+      log.info({ live: [...live].sort() }, "live speakers changed");
+      recompute();
+    },
+  });
+
+  const scanInterfaces = (): void => {
+    try {
+      const usable = usableInterfaces(readHostInterfaces(), o.exclude);
+      announcers[0].setInterfaces(usable.arp);
+      announcers[1].setInterfaces(usable.ndp);
+    } catch (e: unknown) {
+      log.warn({ err: errorText(e) }, "interface scan failed");
+    }
+  };
+  scanInterfaces();
+  const scanTimer = setInterval(scanInterfaces, o.interfaceScanMs);
+  scanTimer.unref();
+
+  recompute = () => {
+    if (!view.synced || signal.aborted) return;
+    const started = performance.now();
+    const snapshot = view.snapshot();
+    liveness.setPeers(peerAddresses(snapshot.nodes, o.node));
+    const plan = planLayer2(snapshot, liveness.candidates(), o.node);
+    for (const announcer of announcers) announcer.update(plan.announcements);
+    status.setDesired(plan.statuses);
+    metrics.setAnnounced(
+      plan.announced.map((a) => ({
+        ip: a.ip,
+        node: o.node,
+        protocol: "layer2",
+        service: a.service,
+      })),
+    );
+    metrics.planSeconds.observe((performance.now() - started) / 1000);
+  };
+  view.onChange(() => {
+    recompute();
+  });
+
+  let server: Server | undefined;
+  if (o.metricsPort !== undefined && o.metricsPort !== 0) {
+    server = await startMetricsServer({
+      port: o.metricsPort,
+      host: o.metricsHost,
+      registry: metrics.registry,
+      ready: () => view.synced,
+    });
+  }
+  await Promise.all([view.start(), status.start()]);
+  recompute();
+  log.info({ node: o.node }, "speaker started");
+
+  return {
+    metrics,
+    metricsPort: addressPort(server),
+    async stop() {
+      // Peers see "leaving" and take over at once; we keep answering for the
+      // handover so no request goes unanswered in between (issue 5).
+      await liveness.leave().catch((e: unknown) => {
+        log.warn({ err: errorText(e) }, "leave not sent");
+      });
+      await sleep(o.handoverMs);
+      controller.abort();
+      clearInterval(scanTimer);
+      await Promise.all(announcers.map((a) => a.close()));
+      await new Promise<void>((resolve) => {
+        if (server === undefined) resolve();
+        else
+          server.close(() => {
+            resolve();
+          });
+      });
+    },
+  };
+}
+
+function addressPort(server: Server | undefined): number | undefined {
+  const address = server?.address();
+  return typeof address === "object" && address !== null ? address.port : undefined;
+}
+
+function peerAddresses(
+  nodes: readonly { name: string; addresses: readonly string[] }[],
+  self: string,
+): Map<string, string> {
+  const peers = new Map<string, string>();
+  for (const node of nodes) {
+    const address = node.addresses[0];
+    if (node.name !== self && address !== undefined) peers.set(node.name, address);
+  }
+  return peers;
+}
+
+function readSecret(file: string, log: Logger): Uint8Array | undefined {
+  try {
+    return readFileSync(file);
+  } catch (e: unknown) {
+    log.warn({ file, err: errorText(e) }, "memberlist secret key not readable");
+    return undefined;
+  }
+}
+
+export async function runSpeaker(
+  flags: SpeakerFlags & {
+    node: string;
+    metricsPortNumber: number;
+    livenessPort: number;
+    heartbeatMs: number;
+    holdDownMs: number;
+    gratuitousRefreshMs: number;
+    interfaceScanMs: number;
+    handoverMs: number;
+    exclude: RegExp[];
+  },
+): Promise<void> {
+  const log = createLogger("speaker", flags.logLevel);
+  const signal = shutdownSignal(log);
+  const podName = process.env.POD_NAME;
+  const podUid = process.env.POD_UID;
+  const speaker = await startSpeaker({
+    ...flags,
+    kc: loadKubeConfig(flags.kubeconfig),
+    lbClass: flags.lbClass,
+    metricsPort: flags.metricsPortNumber,
+    livenessSecret: readSecret(flags.memberlistKeyFile, log),
+    owner:
+      podName !== undefined && podUid !== undefined ? { name: podName, uid: podUid } : undefined,
+    log,
+  });
+  await new Promise<void>((resolve) => {
+    signal.addEventListener("abort", () => {
+      resolve();
+    });
+  });
+  await speaker.stop();
+}
