@@ -109,6 +109,7 @@ export async function startSpeaker(o: StartSpeakerOptions): Promise<RunningSpeak
     onChange: (live) => {
       log.info({ live: [...live].sort() }, "live speakers changed");
       recompute();
+      for (const announcer of announcers) announcer.reannounceAll();
     },
   });
 

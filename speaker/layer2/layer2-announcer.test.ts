@@ -128,3 +128,27 @@ describe("Layer2Announcer", () => {
     await a.close();
   });
 });
+
+describe("Layer2Announcer.reannounceAll", () => {
+  it("starts a new burst for every owned IP", async () => {
+    vi.useFakeTimers();
+    const driver = fakeDriver();
+    const sent: string[] = [];
+    const a = new Layer2Announcer({
+      driver,
+      log,
+      timing: { repeatMs: 1_100, burstMs: 2_000, refreshMs: 0 },
+      onGratuitous: (ip) => sent.push(ip),
+    });
+    a.setInterfaces(["eth0"]);
+    a.update(
+      desired({ ip: "192.0.2.100", interfaces: "all" }, { ip: "192.0.2.101", interfaces: "all" }),
+    );
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(sent).toHaveLength(4);
+    a.reannounceAll();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent.slice(4).sort()).toEqual(["192.0.2.100", "192.0.2.101"]);
+    await a.close();
+  });
+});

@@ -144,6 +144,17 @@ export class Layer2Announcer implements Announcer<L2Announcement> {
     this.#log.info({ ip: announcement.ip }, "withdrawn");
   }
 
+  /**
+   * Re-announces every owned IP (a new burst). After the live set changed, a
+   * node that was cut off may have announced in the moment before it heard
+   * its peers again; the owners' burst puts every cache right (ADR 0006).
+   */
+  reannounceAll(): void {
+    if (this.#closed) return;
+    for (const ip of this.#owned.keys()) this.#schedule.arm(ip, this.#now());
+    this.#reschedule();
+  }
+
   /** The IPs announced now (for status and metrics). */
   get owned(): ReadonlyMap<string, L2Announcement> {
     return this.#owned;
