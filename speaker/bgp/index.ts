@@ -11,3 +11,8 @@ export * from "./notification.ts";
 export * from "./open.ts";
 export * from "./splitter.ts";
 export * from "./update.ts";
+// Session layer: pure FSM and Adj-RIB-Out, and the socket adapter.
+export * from "./adj-rib-out.ts";
+export * from "./fsm.ts";
+export * from "./session.ts";
+export * from "./update-packer.ts";
