@@ -64,7 +64,9 @@ export function ndpDriver(counters: L2Counters, log: Logger): L2Driver {
           counters.requestReceived(target);
           const reply = answerNeighborSolicitation(info.source, target, mac);
           try {
-            socket.send(reply.destination, reply.body);
+            // From the owned address itself: ndisc6 (and some routers) ignore an
+            // NA whose source is not the target (seen with ndisc6 1.0.5).
+            socket.send(reply.destination, reply.body, target);
             counters.responseSent(target);
           } catch (e: unknown) {
             log.warn({ ifname, err: errorText(e) }, "NA not sent");
@@ -79,7 +81,7 @@ export function ndpDriver(counters: L2Counters, log: Logger): L2Driver {
         ifname,
         mac,
         announce(ip) {
-          socket.send(ALL_NODES, encodeUnsolicitedNeighborAdvertisement(ip, mac));
+          socket.send(ALL_NODES, encodeUnsolicitedNeighborAdvertisement(ip, mac), ip);
         },
         acquire(ip) {
           groups.join(ip);
