@@ -8,6 +8,8 @@ export interface WebhookFlags extends ClusterFlags {
   port: string;
   tlsCert: string;
   tlsKey: string;
+  selfManagedTls: boolean;
+  tlsSecret: string;
 }
 
 export function webhookCommand(): Command {
@@ -26,6 +28,16 @@ export function webhookCommand(): Command {
       "--tls-key <file>",
       "PEM private key for --tls-cert",
       "/tmp/k8s-webhook-server/serving-certs/tls.key",
+    )
+    .option(
+      "--self-managed-tls",
+      "without cert-manager: keep a CA and serving certificate in the Secret --tls-secret, renew them before expiry, write them to --tls-cert/--tls-key and patch the CA into the webhook configurations and the BGPPeer CRD",
+    )
+    .option(
+      "--tls-secret <name>",
+      "Secret (in --namespace) for --self-managed-tls",
+      // self-managed-tls.ts SELF_MANAGED_SECRET_NAME; not imported so that other commands do not load node-forge.
+      "metallb-webhook-cert",
     )
     .option(
       "--no-assign",

@@ -21,11 +21,24 @@ export async function runWebhook(flags: WebhookFlags): Promise<void> {
   const log = createLogger("webhook", flags.logLevel);
   const kc = loadKubeConfig(flags.kubeconfig);
   const signal = shutdownSignal(log);
+  const tls = { certFile: flags.tlsCert, keyFile: flags.tlsKey };
+  if (flags.selfManagedTls) {
+    const { startSelfManagedTls, WEBHOOK_SERVICE_NAME } = await import("./self-managed-tls.ts");
+    await startSelfManagedTls({
+      kc,
+      namespace: flags.namespace,
+      secretName: flags.tlsSecret,
+      serviceName: WEBHOOK_SERVICE_NAME,
+      files: tls,
+      log,
+      signal,
+    });
+  }
   const mutating = flags.assign ? await startAssignment({ kc, flags, log, signal }) : undefined;
   await startWebhookServer({
     host: flags.listen,
     port: Number(flags.port),
-    tls: { certFile: flags.tlsCert, keyFile: flags.tlsKey },
+    tls,
     metallbNamespace: flags.namespace,
     configSource: apiConfigSource(kc.makeApiClient(CustomObjectsApi)),
     ...(mutating === undefined ? {} : { mutating }),
