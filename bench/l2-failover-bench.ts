@@ -1,0 +1,158 @@
+// `npm run bench -- l2-failover [--trials N]`: how long a client is without
+// its Service when the owner goes away (issue 5). Three speakers in node
+// namespaces, the VIP on every node's lo with an HTTP listener, a client
+// sending a request every 10 ms; per trial, the time from the event to the
+// first request answered by another node. Two events: the owner's link cut
+// (its veth down: node and speaker gone for the LAN), and only the owner's
+// speaker SIGKILLed (the node still serves; what is timed is the client's
+// traffic moving to the new owner once it announces).
+import { spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
+import { waitFor } from "../test/lab/exec.ts";
+import { addVip, curl, startHttpListener } from "../test/lab/l2.ts";
+import { createSpeakerLab, NAMESPACE, type SpeakerLab } from "../test/lab/speaker-lab.ts";
+import { percentile, printJsonLine, round } from "./bench-stats.ts";
+
+const VIP = "192.0.2.100";
+const PORT = 8080;
+const PROBE = join(dirname(fileURLToPath(import.meta.url)), "l2", "failover-probe.ts");
+
+interface Answer {
+  at: number;
+  node: string;
+}
+
+class Probe {
+  readonly answers: Answer[] = [];
+  readonly #stop: () => void;
+
+  constructor(lab: SpeakerLab) {
+    const child = spawn(
+      "ip",
+      ["netns", "exec", lab.lan.nsOf("client"), process.execPath, PROBE, `http://${VIP}:${PORT}/`],
+      {
+        stdio: ["pipe", "pipe", "inherit"],
+      },
+    );
+    let buffer = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      buffer += chunk;
+      let newline = buffer.indexOf("\n");
+      while (newline >= 0) {
+        this.answers.push(JSON.parse(buffer.slice(0, newline)) as Answer);
+        buffer = buffer.slice(newline + 1);
+        newline = buffer.indexOf("\n");
+      }
+    });
+    this.#stop = () => {
+      child.stdin.end();
+    };
+  }
+
+  /** ms from `since` to the first answer after it from a node other than `not`. */
+  firstOther(since: number, not: string): number | undefined {
+    const answer = this.answers.find((a) => a.at >= since && a.node !== not);
+    return answer === undefined ? undefined : answer.at - since;
+  }
+
+  /** The node answering now (the latest answer), once the last answers agree. */
+  current(): string | undefined {
+    const last = this.answers.slice(-20);
+    const node = last.at(-1)?.node;
+    return last.length === 20 && last.every((a) => a.node === node) ? node : undefined;
+  }
+
+  stop(): void {
+    this.#stop();
+  }
+}
+
+async function trial(lab: SpeakerLab, probe: Probe, mode: "link" | "kill"): Promise<number> {
+  const owner = await waitFor("a settled owner", () => probe.current(), {
+    timeoutMs: 20_000,
+    stepMs: 50,
+  });
+  const since = Date.now();
+  if (mode === "link") await lab.lan.linkDown(owner);
+  else await lab.stopSpeaker(owner, "SIGKILL");
+  const ms = await waitFor(
+    `another node answers after ${owner}'s ${mode}`,
+    () => probe.firstOther(since, owner),
+    {
+      timeoutMs: 30_000,
+      stepMs: 20,
+    },
+  );
+  if (mode === "link") await lab.lan.linkUp(owner);
+  else await lab.startSpeaker(owner);
+  // The node comes back through its hold-down (ADR 0006) and may take the IP
+  // back; let that settle before the next trial.
+  await sleep(3_500);
+  return ms;
+}
+
+function flag(args: readonly string[], name: string, fallback: number): number {
+  const i = args.indexOf(name);
+  const value = i >= 0 ? Number(args[i + 1]) : fallback;
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} needs a positive integer`);
+  return value;
+}
+
+export default async function l2FailoverBench(args: readonly string[]): Promise<void> {
+  const trials = flag(args, "--trials", 20);
+  console.log(`l2-failover: 3 speakers, ${String(trials)} trials per event, a request every 10 ms`);
+  const lab = await createSpeakerLab({ prefix: "blf", nodes: 3, client: true });
+  try {
+    await lab.apply([
+      {
+        apiVersion: "metallb.io/v1beta1",
+        kind: "IPAddressPool",
+        metadata: { name: "lan", namespace: NAMESPACE },
+        spec: { addresses: ["192.0.2.100-192.0.2.119"] },
+      },
+      {
+        apiVersion: "metallb.io/v1beta1",
+        kind: "L2Advertisement",
+        metadata: { name: "lan", namespace: NAMESPACE },
+        spec: { ipAddressPools: ["lan"] },
+      },
+    ]);
+    await lab.createService({ name: "web", ips: [VIP], pool: "lan" });
+    for (const n of lab.lan.nodes) {
+      await addVip(lab.lan, n.name, VIP);
+      await startHttpListener(lab.lan, n.name, PORT);
+      await lab.startSpeaker(n.name);
+    }
+    await waitFor(
+      "curl reaches the VIP",
+      async () => (await curl(lab.lan, VIP, PORT)) !== undefined,
+    );
+    const probe = new Probe(lab);
+    const results: Record<string, number[]> = { link: [], kill: [] };
+    try {
+      for (const mode of ["link", "kill"] as const) {
+        for (let i = 0; i < trials; i++) {
+          const ms = await trial(lab, probe, mode);
+          results[mode]?.push(ms);
+          console.log(`  ${mode} trial ${String(i + 1)}: ${String(ms)} ms`);
+        }
+      }
+    } finally {
+      probe.stop();
+    }
+    const figures: Record<string, number> = { trials };
+    for (const [mode, samples] of Object.entries(results)) {
+      figures[`${mode}_p50_ms`] = round(percentile(samples, 50), 0);
+      figures[`${mode}_p99_ms`] = round(percentile(samples, 99), 0);
+      figures[`${mode}_max_ms`] = round(Math.max(...samples), 0);
+      console.log(
+        `${mode === "link" ? "owner's link cut" : "owner's speaker SIGKILLed"}: p50 ${String(figures[`${mode}_p50_ms`])} ms, p99 ${String(figures[`${mode}_p99_ms`])} ms (targets: p50 < 1000, p99 < 2000)`,
+      );
+    }
+    printJsonLine("l2-failover", figures);
+  } finally {
+    await lab.destroy();
+  }
+}
