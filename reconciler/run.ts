@@ -1,7 +1,8 @@
 // Starts a reconciler: caches, optional leader election, metrics server.
 // Used by `metallb-ts reconciler`, the cluster tests and the bench.
-import { NetworkingV1Api } from "@kubernetes/client-node";
+import { CoreV1Api, NetworkingV1Api } from "@kubernetes/client-node";
 import { shutdownSignal } from "../cli/shutdown-signal.ts";
+import { errorText } from "../core/errors.ts";
 import { loadKubeConfig } from "../core/kube/kube-config.ts";
 import { createLogger } from "../core/logger.ts";
 import { discoverClusterFamilies, parseFamilies } from "../webhook/cluster-families.ts";
@@ -13,6 +14,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "../core/logger.ts";
 import type { IpFamily } from "../core/net/ip-address-text.ts";
 import { LeaderElector } from "./leader-election.ts";
+import { ensureMemberlistSecret } from "./memberlist-secret.ts";
 import { startMetricsServer } from "../core/metrics-server.ts";
 import { ReconcilerMetrics } from "./metrics.ts";
 import { Reconciler } from "./reconciler.ts";
@@ -64,6 +66,17 @@ export async function startReconciler(options: StartReconcilerOptions): Promise<
     });
   }
   await reconciler.start();
+  ensureMemberlistSecret(
+    options.kc.makeApiClient(CoreV1Api),
+    options.namespace,
+    options.log,
+    controller.signal,
+  ).catch((e: unknown) => {
+    options.log.warn(
+      { err: errorText(e) },
+      "memberlist Secret not ensured; speakers heartbeat unauthenticated until it exists",
+    );
+  });
   let leading = false;
   let election: Promise<void> | undefined;
   if (options.lease === undefined) {

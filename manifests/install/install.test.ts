@@ -132,6 +132,12 @@ describe("workloads", () => {
     ]);
     expect(c.env).toEqual([
       { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+      { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+      { name: "POD_UID", valueFrom: { fieldRef: { fieldPath: "metadata.uid" } } },
+    ]);
+    // The heartbeat key is mounted where --memberlist-key-file looks by default.
+    expect(c.volumeMounts).toEqual([
+      { name: "memberlist", mountPath: "/etc/ml_secret_key", readOnly: true },
     ]);
     expect(c.securityContext).toMatchObject({
       readOnlyRootFilesystem: true,

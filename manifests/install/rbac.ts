@@ -228,7 +228,7 @@ export const RBAC: Record<Component, ComponentRbac> = {
         verbs: READ,
       },
       {
-        why: "The memberlist key and the BGP password Secrets BGPPeers name (spec.passwordSecret); only in metallb-system, no other namespace.",
+        why: "The BGP password Secrets BGPPeers name (spec.passwordSecret); only in metallb-system, no other namespace. (The memberlist key is a mounted volume.)",
         apiGroups: [""],
         resources: ["secrets"],
         verbs: READ,

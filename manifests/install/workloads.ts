@@ -186,12 +186,19 @@ function speakerDaemonSet(): Json {
               `--memberlist-port=${MEMBERLIST_PORT}`,
               "--log-level=info",
             ],
-            env: [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
+            env: [
+              { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+              // ServiceL2Status/ServiceBGPStatus objects are owned by the speaker Pod (MetalLB §1.7).
+              { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+              { name: "POD_UID", valueFrom: { fieldRef: { fieldPath: "metadata.uid" } } },
+            ],
             ports: [
               { name: "monitoring", containerPort: METRICS_PORT, protocol: "TCP" },
-              { name: "memberlist-tcp", containerPort: MEMBERLIST_PORT, protocol: "TCP" },
+              // Heartbeats are UDP only (ADR 0006); MetalLB's memberlist also used TCP.
               { name: "memberlist-udp", containerPort: MEMBERLIST_PORT, protocol: "UDP" },
             ],
+            // The heartbeat key, where MetalLB mounts it (--memberlist-key-file default).
+            volumeMounts: [{ name: "memberlist", mountPath: "/etc/ml_secret_key", readOnly: true }],
             readinessProbe: probe("/readyz", METRICS_PORT, "HTTP"),
             livenessProbe: { ...probe("/healthz", METRICS_PORT, "HTTP"), initialDelaySeconds: 30 },
             resources: RESOURCES,
@@ -204,6 +211,12 @@ function speakerDaemonSet(): Json {
               // TCP_MD5SIG and joining multicast groups need no capability.
               capabilities: { drop: ["ALL"], add: ["NET_RAW"] },
             },
+          },
+        ],
+        volumes: [
+          {
+            name: "memberlist",
+            secret: { secretName: NAMES.memberlistSecret, defaultMode: 0o444 },
           },
         ],
         // A stopped speaker must stop answering ARP quickly so another node takes over.
