@@ -27,7 +27,7 @@ function collect(value: string, previous: string[]): string[] {
 export function speakerCommand(): Command {
   const command = new Command("speaker")
     .description(
-      "Announce assigned IPs from this node: answer ARP (IPv4) and NDP (IPv6) for the IPs this node owns, with gratuitous announcements on takeover; heartbeat with the other speakers for sub-second failover.",
+      "Announce assigned IPs from this node: answer ARP (IPv4) and NDP (IPv6) for the IPs this node owns, with gratuitous announcements on takeover; heartbeat with the other speakers for sub-second failover; announce Services over BGP to the BGPPeers that select this node.",
     )
     .option("--node-name <name>", "this node's name (default: $NODE_NAME)", process.env.NODE_NAME)
     .option("--metrics-port <port>", "port of /metrics, /healthz and /readyz (0: none)", "7472")

@@ -10,6 +10,10 @@ import { loadKubeConfig } from "../core/kube/kube-config.ts";
 import { createLogger, type Logger } from "../core/logger.ts";
 import { startMetricsServer } from "../core/metrics-server.ts";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { BgpAnnouncer } from "./bgp/bgp-announcer.ts";
+import { registerBgpMetrics } from "./bgp/bgp-metrics.ts";
+import { planBgp } from "./bgp/bgp-plan.ts";
+import { PeerSecrets, referencedSecrets } from "./bgp/peer-secrets.ts";
 import { ClusterView } from "./cluster-view.ts";
 import type { SpeakerFlags } from "./command.ts";
 import { arpDriver, type L2Counters } from "./layer2/arp-driver.ts";
@@ -87,6 +91,20 @@ export async function startSpeaker(o: StartSpeakerOptions): Promise<RunningSpeak
     signal,
     owner: o.owner,
   });
+  // --- BGP (issue 6): sessions per BGPPeer, ServiceBGPStatus, MetalLB's BGP metrics.
+  const bgpStatus = new StatusWriter({ ...statusTarget(o, log, signal), kind: "ServiceBGPStatus" });
+  const bgp = new BgpAnnouncer({ log: log.child({ component: "bgp" }) });
+  registerBgpMetrics(metrics.registry, () => bgp.sessions.values());
+  const secrets = new PeerSecrets({
+    kc: o.kc,
+    namespace: o.namespace,
+    log,
+    signal,
+    onChange: () => {
+      recompute();
+    },
+  });
+  // --- end BGP
   const timing = { repeatMs: 1_100, burstMs: 5_000, refreshMs: o.gratuitousRefreshMs };
   const onGratuitous = (ip: string): void => {
     metrics.gratuitousSent.inc({ ip });
@@ -134,14 +152,28 @@ export async function startSpeaker(o: StartSpeakerOptions): Promise<RunningSpeak
     const plan = planLayer2(snapshot, liveness.candidates(), o.node);
     for (const announcer of announcers) announcer.update(plan.announcements);
     status.setDesired(plan.statuses);
-    metrics.setAnnounced(
-      plan.announced.map((a) => ({
+    const bgpPlan = planBgp({
+      snapshot,
+      self: o.node,
+      secretPasswords: secrets.passwords(referencedSecrets(snapshot.config.peers)),
+    });
+    bgp.update(bgpPlan.peers);
+    bgpStatus.setDesired(bgpPlan.statuses);
+    logProblems(log, bgpPlan.problems);
+    metrics.setAnnounced([
+      ...plan.announced.map((a) => ({
         ip: a.ip,
         node: o.node,
-        protocol: "layer2",
+        protocol: "layer2" as const,
         service: a.service,
       })),
-    );
+      ...bgpPlan.announced.map((a) => ({
+        ip: a.ip,
+        node: o.node,
+        protocol: "bgp" as const,
+        service: a.service,
+      })),
+    ]);
     metrics.planSeconds.observe((performance.now() - started) / 1000);
   };
   view.onChange(() => {
@@ -157,7 +189,7 @@ export async function startSpeaker(o: StartSpeakerOptions): Promise<RunningSpeak
       ready: () => view.synced,
     });
   }
-  await Promise.all([view.start(), status.start()]);
+  await Promise.all([view.start(), status.start(), bgpStatus.start()]);
   recompute();
   log.info({ node: o.node }, "speaker started");
 
@@ -171,6 +203,7 @@ export async function startSpeaker(o: StartSpeakerOptions): Promise<RunningSpeak
         log.warn({ err: errorText(e) }, "leave not sent");
       });
       await sleep(o.handoverMs);
+      await bgp.close();
       controller.abort();
       clearInterval(scanTimer);
       await Promise.all(announcers.map((a) => a.close()));
@@ -183,6 +216,23 @@ export async function startSpeaker(o: StartSpeakerOptions): Promise<RunningSpeak
       });
     },
   };
+}
+
+function statusTarget(
+  o: StartSpeakerOptions,
+  log: Logger,
+  signal: AbortSignal,
+): Omit<ConstructorParameters<typeof StatusWriter>[0], "kind"> {
+  return { kc: o.kc, namespace: o.namespace, node: o.node, log, signal, owner: o.owner };
+}
+
+/** Logs BGP configuration problems once per distinct set (recompute runs often). */
+let lastProblems = "";
+function logProblems(log: Logger, problems: readonly string[]): void {
+  const text = problems.join("\n");
+  if (text === lastProblems) return;
+  lastProblems = text;
+  if (problems.length > 0) log.warn({ problems }, "BGP configuration not usable");
 }
 
 function addressPort(server: Server | undefined): number | undefined {
