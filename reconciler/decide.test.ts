@@ -108,6 +108,29 @@ describe("plan", () => {
     expect(p.events[0]?.reason).toBe("ClearAssignment");
   });
 
+  it("adopts the IPs a Service from MetalLB holds in status (no annotation, no claim)", () => {
+    const allocator = new Allocator([pool("web", ["192.0.2.0/30"])]);
+    const migrated = service("a", {
+      status: { loadBalancer: { ingress: [{ ip: "192.0.2.3" }] } },
+    });
+    const p = plan(input(allocator, migrated));
+    expect(p.assign?.requestedIPs).toEqual([ip("192.0.2.3")]);
+    expect(p.assign?.requestedIPsField).toBe("status.loadBalancer.ingress");
+  });
+
+  it("does not adopt a status IP outside every pool, or over an annotation", () => {
+    const allocator = new Allocator([pool("web", ["192.0.2.0/30"])]);
+    const outside = service("a", {
+      status: { loadBalancer: { ingress: [{ ip: "198.51.100.7" }] } },
+    });
+    expect(plan(input(allocator, outside)).assign?.requestedIPs).toEqual([]);
+    const annotated = service("a", {
+      metadata: { name: "a", annotations: { "metallb.io/allocated-ips": "192.0.2.1" } },
+      status: { loadBalancer: { ingress: [{ ip: "192.0.2.3" }] } },
+    });
+    expect(plan(input(allocator, annotated)).assign?.requestedIPs).toEqual([]);
+  });
+
   it("reports a pool with nothing free as PoolExhausted", () => {
     const allocator = new Allocator([pool("web", ["192.0.2.1/32"])]);
     allocator.hold(ip("192.0.2.1"), "web", { serviceKey: "ns/b", backendKey: "", ports: [] });

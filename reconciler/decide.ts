@@ -11,6 +11,7 @@ import type {
 } from "../core/allocator/allocation-types.ts";
 import {
   ALLOCATED_IPS_ANNOTATION,
+  adoptionRequest,
   ANNOTATION,
   STABLE_PREFIX,
   isOurs,
@@ -121,7 +122,7 @@ function names(held: readonly HeldClaim[]): string[] {
 
 /** What to do about one Service key. */
 export function plan(input: PlanInput): Plan {
-  const { service: svc, key, held } = input;
+  const { service: svc, held } = input;
   // Gone: release what a Service we saw held (a holder without UID may be an
   // admission whose Service is not in the cache yet: orphan collection decides).
   if (svc === undefined) {
@@ -134,12 +135,27 @@ export function plan(input: PlanInput): Plan {
   const annotated = new Set(annotatedIps(svc));
   const stale = held.filter((h) => h.uid !== undefined && h.uid !== uid && !annotated.has(h.ip));
   if (stale.length > 0) return { ...NOTHING, release: names(stale), again: true };
+  return planOurs(input, svc);
+}
+
+/** The IPs a Service holds only in status (from MetalLB) if they are still allowed, else its own request. */
+function adoptOrAsk(input: PlanInput, svc: ServiceObject, request: ServiceRequest): ServiceRequest {
+  if (input.current !== undefined) return request;
+  const adopted = adoptionRequest(svc, request);
+  return adopted !== undefined && input.allocate(adopted).ok ? adopted : request;
+}
+
+/** A Service of ours with no stale claims: keep, assign or say why not. */
+function planOurs(input: PlanInput, svc: ServiceObject): Plan {
+  const { key, held } = input;
+  const uid = svc.metadata.uid;
   const read = readService(svc, { clusterFamilies: input.clusterFamilies });
   if (!read.ok) {
     return { ...NOTHING, release: names(held), outcome: { kind: "failed", failure: read.failure } };
   }
-  const decision = input.allocate(read.request);
   const current = input.current;
+  const request = adoptOrAsk(input, svc, read.request);
+  const decision = input.allocate(request);
   if (decision.ok && sameAllocation(current, decision.allocation)) {
     return {
       ...NOTHING,
@@ -148,7 +164,7 @@ export function plan(input: PlanInput): Plan {
     };
   }
   const events = current === undefined ? [] : [clearAssignment(key, current, decision)];
-  if (decision.ok) return { ...NOTHING, assign: read.request, events };
+  if (decision.ok) return { ...NOTHING, assign: request, events };
   return {
     ...NOTHING,
     release: names(held),

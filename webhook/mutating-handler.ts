@@ -2,8 +2,13 @@
 // admission with its IPs chosen, claimed through the API server, and recorded
 // in annotations, so the create call's response already shows them.
 import type { Request, RequestHandler, Response } from "express";
-import type { Allocation, AllocationFailure } from "../core/allocator/allocation-types.ts";
+import type {
+  Allocation,
+  AllocationFailure,
+  ServiceRequest,
+} from "../core/allocator/allocation-types.ts";
 import {
+  adoptionRequest,
   deprecatedAnnotations,
   isOurs,
   readService,
@@ -21,7 +26,7 @@ import {
 } from "./admission-review.ts";
 import type { AllocationView } from "../core/kube/allocation-view.ts";
 import type { ClaimWriter } from "../core/kube/claim-writer.ts";
-import { ServiceAssigner } from "../core/kube/service-assigner.ts";
+import { ServiceAssigner, type AssignOutcome } from "../core/kube/service-assigner.ts";
 import { annotationPatch, type PatchOperation } from "./service-patch.ts";
 import type { WebhookMetrics } from "./webhook-metrics.ts";
 
@@ -107,7 +112,7 @@ class ServiceAdmission {
         `Service uses deprecated annotation ${key}; use metallb.io/${key.split("/")[1] ?? ""}`,
       );
     }
-    const outcome = await assigner.assign(read.request, this.#dryRun);
+    const outcome = await this.#assign(assigner, read.request);
     if (outcome.ok) return this.#assigned(outcome.allocation);
     if (outcome.failure.hard) return this.#deny(read.request.key, outcome.failure);
     this.#record(
@@ -117,6 +122,16 @@ class ServiceAdmission {
     );
     this.#warnings.push(`no IP assigned yet: ${failureText(outcome.failure)}`);
     return this.#allow(undefined);
+  }
+
+  /** An update of a Service that came from MetalLB keeps the IPs its status shows, when still allowed. */
+  async #assign(assigner: ServiceAssigner, request: ServiceRequest): Promise<AssignOutcome> {
+    const adopted = adoptionRequest(this.#svc, request);
+    if (adopted !== undefined) {
+      const outcome = await assigner.assign(adopted, this.#dryRun);
+      if (outcome.ok) return outcome;
+    }
+    return assigner.assign(request, this.#dryRun);
   }
 
   #assigned(allocation: Allocation): AdmissionResponse {

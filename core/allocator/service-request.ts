@@ -32,6 +32,9 @@ export interface ServiceLike {
         ports?: { protocol?: string | undefined; port: number }[] | undefined;
       }
     | undefined;
+  status?:
+    | { loadBalancer?: { ingress?: { ip?: string | undefined }[] | undefined } | undefined }
+    | undefined;
 }
 
 export const ANNOTATION = {
@@ -199,4 +202,25 @@ export function deprecatedAnnotations(svc: ServiceLike): string[] {
     .map((suffix) => readAnnotation(svc.metadata.annotations, suffix))
     .filter((a): a is AnnotationValue => a?.deprecated === true)
     .map((a) => a.key);
+}
+
+/**
+ * A Service that came from MetalLB (or any earlier owner) holds IPs only in
+ * `status.loadBalancer.ingress`: no allocated-ips annotation, no request of
+ * its own. Asking for exactly those IPs keeps them across the switch (a
+ * MetalLB user moves without an IP changing); the callers fall back to the
+ * plain request when the old IPs are not allowed any more.
+ */
+export function adoptionRequest(
+  svc: ServiceLike,
+  request: ServiceRequest,
+): ServiceRequest | undefined {
+  if (request.requestedIPs.length > 0) return undefined;
+  if ((svc.metadata.annotations?.[ALLOCATED_IPS_ANNOTATION] ?? "") !== "") return undefined;
+  const ips = (svc.status?.loadBalancer?.ingress ?? []).flatMap((i) => {
+    const ip = parseIp(i.ip ?? "");
+    return ip === undefined ? [] : [ip];
+  });
+  if (ips.length === 0) return undefined;
+  return { ...request, requestedIPs: ips, requestedIPsField: "status.loadBalancer.ingress" };
 }
