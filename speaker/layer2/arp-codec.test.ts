@@ -1,12 +1,17 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  answerArpRequest,
+  type ArpAnswer,
   type ArpFrame,
+  BROADCAST_MAC,
   decodeArpFrame,
   encodeArpFrame,
   encodeArpReply,
   encodeGratuitousArp,
+  ZERO_MAC,
 } from "./arp-codec.ts";
+import { parseMac } from "./bytes.ts";
 
 // Captured on this machine, 2026-11-21 (re-run: speaker/layer2/capture-fixtures.sh, as root), in two network namespaces joined by one
 // veth pair (ns A: eth0 02:00:00:00:00:0a 192.0.2.10/24; ns B: eth0
@@ -233,6 +238,66 @@ describe("properties", () => {
         expect(decodeArpFrame(bytes)).toEqual({ ok: true, frame });
       }),
       { numRuns: 1000 },
+    );
+  });
+});
+
+describe("answerArpRequest (the flood fast path)", () => {
+  const mac = "02:00:00:00:00:0b";
+  const macBytes = parseMac(mac);
+  const owned = new Set(["192.0.2.100", "10.0.0.1"]);
+  const owns = (ip: string): boolean => owned.has(ip);
+
+  /** The slow path the fast one must equal: decode, filter as the driver did, encode. */
+  function slow(bytes: Uint8Array, vlanTci?: number): ArpAnswer {
+    const d = decodeArpFrame(bytes, vlanTci === undefined ? {} : { vlanTci });
+    if (!d.ok) return { kind: "malformed" };
+    const f = d.frame;
+    if (f.op !== "request") return { kind: "ignored" };
+    if (f.destinationMac !== BROADCAST_MAC && f.destinationMac !== mac) return { kind: "ignored" };
+    if (!owns(f.targetIp)) return { kind: "ignored" };
+    return {
+      kind: "reply",
+      ip: f.targetIp,
+      frame: encodeArpReply({ interfaceMac: mac, ownedIp: f.targetIp, request: f }),
+    };
+  }
+
+  const requestFor = fc.record({
+    destinationMac: fc.constantFrom(BROADCAST_MAC, mac, "02:00:00:00:00:0c"),
+    sourceMac: fc.constantFrom("02:00:00:00:00:0a", "52:54:00:12:34:56"),
+    op: fc.constantFrom<"request" | "reply">("request", "reply"),
+    senderMac: fc.constantFrom("02:00:00:00:00:0a", "00:00:00:00:00:00"),
+    senderIp: fc.constantFrom("192.0.2.10", "0.0.0.0"),
+    targetMac: fc.constantFrom(ZERO_MAC, BROADCAST_MAC),
+    targetIp: fc.constantFrom("192.0.2.100", "192.0.2.101", "10.0.0.1"),
+  });
+
+  it("gives the same answer as decode + encode for well-formed frames", () => {
+    fc.assert(
+      fc.property(requestFor, (frame) => {
+        const bytes = encodeArpFrame(frame);
+        expect(answerArpRequest(bytes, macBytes, owns)).toEqual(slow(bytes));
+      }),
+    );
+  });
+
+  it("gives the same answer for any bytes, and never throws", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 80 }),
+          requestFor.map((f) => encodeArpFrame(f)),
+        ),
+        fc.nat({ max: 60 }),
+        fc.option(fc.integer({ min: 0, max: 0xffff }), { nil: undefined }),
+        (bytes, flip, vlanTci) => {
+          const mutated = Uint8Array.from(bytes);
+          if (flip < mutated.length) mutated[flip] = (mutated[flip] ?? 0) ^ 0x01;
+          const info = vlanTci === undefined ? {} : { vlanTci };
+          expect(answerArpRequest(mutated, macBytes, owns, info)).toEqual(slow(mutated, vlanTci));
+        },
+      ),
     );
   });
 });

@@ -192,3 +192,65 @@ export function encodeGratuitousArp(
     targetIp: ip,
   });
 }
+
+export type ArpAnswer =
+  /** An owned IP was asked for: send `frame`. */
+  | { readonly kind: "reply"; readonly ip: string; readonly frame: Uint8Array }
+  /** A well-formed frame that needs no answer (a reply, someone else's IP, unicast to another host). */
+  | { readonly kind: "ignored" }
+  /** Not a well-formed ARP frame: decodeArpFrame says why. */
+  | { readonly kind: "malformed" };
+
+function isBroadcastOrOurs(bytes: Uint8Array, mac: Uint8Array): boolean {
+  let broadcast = true;
+  let ours = true;
+  for (let i = 0; i < MAC_LENGTH; i++) {
+    const b = bytes[i];
+    broadcast &&= b === 0xff;
+    ours &&= b === mac[i];
+  }
+  return broadcast || ours;
+}
+
+function wellFormedArp(bytes: Uint8Array): boolean {
+  const a = ETHERNET_HEADER_LENGTH;
+  return (
+    bytes.length >= a + ARP_IPV4_LENGTH &&
+    readUint16(bytes, 12) === ETHERTYPE_ARP &&
+    readUint16(bytes, a) === HTYPE_ETHERNET &&
+    readUint16(bytes, a + 2) === PTYPE_IPV4 &&
+    bytes[a + 4] === MAC_LENGTH &&
+    bytes[a + 5] === IPV4_LENGTH
+  );
+}
+
+/**
+ * The speaker's hot path under an ARP flood: the same decision and the same
+ * reply bytes as decodeArpFrame + encodeArpReply (a property test holds them
+ * equal), without building strings for every field — about 30× cheaper per
+ * frame (ADR 0007). Only the target IP becomes text, to ask `owns`.
+ */
+export function answerArpRequest(
+  bytes: Uint8Array,
+  interfaceMac: Uint8Array,
+  owns: (ip: string) => boolean,
+  info: ReceivedFrameInfo = {},
+): ArpAnswer {
+  if (info.vlanTci !== undefined && (info.vlanTci & 0x0fff) !== 0) return { kind: "malformed" };
+  if (!wellFormedArp(bytes)) return { kind: "malformed" };
+  const a = ETHERNET_HEADER_LENGTH;
+  const op = readUint16(bytes, a + 6);
+  if (op !== OP_REQUEST) return op === OP_REPLY ? { kind: "ignored" } : { kind: "malformed" };
+  if (!isBroadcastOrOurs(bytes, interfaceMac)) return { kind: "ignored" };
+  const ip = `${String(bytes[a + 24])}.${String(bytes[a + 25])}.${String(bytes[a + 26])}.${String(bytes[a + 27])}`;
+  if (!owns(ip)) return { kind: "ignored" };
+  const reply = new Uint8Array(ETHERNET_MIN_FRAME);
+  reply.set(bytes.subarray(6, 12), 0); // to the requester's Ethernet source
+  reply.set(interfaceMac, 6);
+  reply.set(bytes.subarray(12, a + 6), 12); // EtherType, htype, ptype, hlen, plen
+  writeUint16(reply, a + 6, OP_REPLY, "operation");
+  reply.set(interfaceMac, a + 8); // sender = (our MAC, the owned IP)
+  reply.set(bytes.subarray(a + 24, a + 28), a + 14);
+  reply.set(bytes.subarray(a + 8, a + 18), a + 18); // target = the requester's sender MAC and IP
+  return { kind: "reply", ip, frame: reply };
+}

@@ -6,12 +6,13 @@ import { errorText } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
 import { openPacketSocket, type ReceivedFrame } from "../link/index.ts";
 import {
+  answerArpRequest,
   BROADCAST_MAC,
   decodeArpFrame,
   encodeArpFrame,
-  encodeArpReply,
   encodeGratuitousArp,
 } from "./arp-codec.ts";
+import { parseMac } from "./bytes.ts";
 import type { L2Driver, Responder } from "./layer2-announcer.ts";
 
 /** Where the drivers report what they saw (metrics). */
@@ -21,28 +22,23 @@ export interface L2Counters {
   dropped(protocol: "arp" | "ndp", reason: string): void;
 }
 
+/** One received frame: the fast byte-level answer; a malformed one is classified by the codec for the drop counter. */
 function answer(
   frame: ReceivedFrame,
-  mac: string,
+  mac: Uint8Array,
   owns: (ip: string) => boolean,
   counters: L2Counters,
-): Uint8Array | undefined {
-  const decoded = decodeArpFrame(
-    frame.frame,
-    frame.vlanTci === undefined ? {} : { vlanTci: frame.vlanTci },
-  );
-  if (!decoded.ok) {
-    counters.dropped("arp", decoded.reason);
+): { ip: string; frame: Uint8Array } | undefined {
+  const info = frame.vlanTci === undefined ? {} : { vlanTci: frame.vlanTci };
+  const result = answerArpRequest(frame.frame, mac, owns, info);
+  if (result.kind === "malformed") {
+    const decoded = decodeArpFrame(frame.frame, info);
+    counters.dropped("arp", decoded.ok ? "unknown-op" : decoded.reason);
     return undefined;
   }
-  const request = decoded.frame;
-  // MetalLB's filter (metallb-reference §4.4): requests only, sent to
-  // broadcast or to us; replies and others' unicast probes are not ours.
-  if (request.op !== "request") return undefined;
-  if (request.destinationMac !== BROADCAST_MAC && request.destinationMac !== mac) return undefined;
-  if (!owns(request.targetIp)) return undefined;
-  counters.requestReceived(request.targetIp);
-  return encodeArpReply({ interfaceMac: mac, ownedIp: request.targetIp, request });
+  if (result.kind === "ignored") return undefined;
+  counters.requestReceived(result.ip);
+  return result;
 }
 
 export function arpDriver(counters: L2Counters, log: Logger): L2Driver {
@@ -50,16 +46,16 @@ export function arpDriver(counters: L2Counters, log: Logger): L2Driver {
     name: "arp",
     family: "IPv4",
     open(ifname, owns): Responder {
-      let mac = "";
+      let macBytes: Uint8Array = new Uint8Array(6);
       const socket = openPacketSocket(
         ifname,
         (frames) => {
           for (const frame of frames) {
-            const reply = answer(frame, mac, owns, counters);
+            const reply = answer(frame, macBytes, owns, counters);
             if (reply === undefined) continue;
             try {
-              socket.send(reply);
-              counters.responseSent(decodeTarget(reply));
+              socket.send(reply.frame);
+              counters.responseSent(reply.ip);
             } catch (e: unknown) {
               log.warn({ ifname, err: errorText(e) }, "ARP reply not sent");
             }
@@ -69,7 +65,8 @@ export function arpDriver(counters: L2Counters, log: Logger): L2Driver {
           log.warn({ ifname, err: error.message }, "ARP receive error");
         },
       );
-      mac = socket.mac;
+      const mac = socket.mac;
+      macBytes = parseMac(mac);
       return {
         ifname,
         mac,
@@ -97,9 +94,4 @@ export function arpDriver(counters: L2Counters, log: Logger): L2Driver {
       };
     },
   };
-}
-
-/** The owned IP a reply we built answers for (its sender IP). */
-function decodeTarget(reply: Uint8Array): string {
-  return Array.from(reply.subarray(28, 32)).join(".");
 }
