@@ -137,6 +137,30 @@ export function servingNodes(slice: V1EndpointSlice): { anyServing: boolean; nod
 
 type SliceSummary = ReturnType<typeof servingNodes>;
 
+/**
+ * Drops from an informer's cached copy everything but its identity and
+ * labels, once the reduced view has been read from it: the cache needs only
+ * namespace, name and resourceVersion to track the object, and the speaker's memory must not
+ * grow with Services' and EndpointSlices' full size (issue 5: 10,000 Services).
+ */
+function shrink(obj: object): void {
+  const o = obj as {
+    spec?: unknown;
+    status?: unknown;
+    endpoints?: unknown;
+    ports?: unknown;
+    metadata?: { managedFields?: unknown; annotations?: unknown; ownerReferences?: unknown };
+  };
+  delete o.spec;
+  delete o.status;
+  delete o.endpoints;
+  delete o.ports;
+  // Labels stay: a slice deleted while the watch was down is matched to its Service by them.
+  delete o.metadata?.managedFields;
+  delete o.metadata?.annotations;
+  delete o.metadata?.ownerReferences;
+}
+
 export class ClusterView {
   readonly #options: ClusterViewOptions;
   readonly #services: Informer<V1Service>;
@@ -231,8 +255,8 @@ export class ClusterView {
   #ingestService(svc: V1Service, deleted: boolean): void {
     const key = `${svc.metadata?.namespace ?? ""}/${svc.metadata?.name ?? ""}`;
     // Only the reduced view is kept; the informer's copy loses its heavy fields.
-    delete svc.metadata?.managedFields;
     const view = deleted ? undefined : readServiceView(svc, this.#options.lbClass);
+    shrink(svc);
     if (view === undefined) {
       if (!this.#serviceViews.delete(key)) return;
     } else {
@@ -243,7 +267,6 @@ export class ClusterView {
 
   #ingestSlice(slice: V1EndpointSlice, deleted: boolean): void {
     const meta = slice.metadata ?? {};
-    delete meta.managedFields;
     const service = meta.labels?.[SERVICE_NAME_LABEL];
     if (service === undefined) return;
     const key = `${meta.namespace ?? ""}/${service}`;
@@ -251,6 +274,7 @@ export class ClusterView {
     const perService = this.#sliceViews.get(key) ?? new Map<string, SliceSummary>();
     if (deleted) perService.delete(name);
     else perService.set(name, servingNodes(slice));
+    shrink(slice);
     if (perService.size === 0) this.#sliceViews.delete(key);
     else this.#sliceViews.set(key, perService);
     if (this.#serviceViews.has(key)) this.#changed();
@@ -260,6 +284,7 @@ export class ClusterView {
     const name = node.metadata?.name ?? "";
     if (deleted) this.#nodeViews.delete(name);
     else this.#nodeViews.set(name, readNodeView(node));
+    shrink(node);
     this.#changed();
   }
 
