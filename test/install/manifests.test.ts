@@ -10,6 +10,7 @@ import { parseAllDocuments } from "yaml";
 import { DEFAULT_NAMESPACE } from "../../core/api/kinds.ts";
 import { repoRoot } from "../control-plane/binaries.ts";
 import { kubectl } from "../kube.ts";
+import { applyCrds } from "../webhook-harness.ts";
 import { certManagerCrds } from "./cert-manager-crds.ts";
 
 const manifests = join(repoRoot, "manifests");
@@ -27,6 +28,10 @@ function byKey(text: string): Map<string, Obj> {
 }
 
 beforeAll(async () => {
+  // Other suites point BGPPeer conversion at their own webhook by URL; the
+  // install manifests use a Service reference, and an apply merging the two
+  // would hold both. Start from our CRDs as a fresh cluster has them.
+  await applyCrds();
   const crds = await certManagerCrds();
   await kubectl(["apply", "--server-side", "--force-conflicts", "-f", crds]);
   await kubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", crds]);

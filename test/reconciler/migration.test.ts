@@ -5,7 +5,7 @@ import { CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-n
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningReconciler } from "../../reconciler/run.ts";
 import { kubeConfig, kubectl, withNamespace } from "../kube.ts";
-import { applyCrds, clearMetallbNamespace } from "../webhook-harness.ts";
+import { applyCrds, clearMetallbNamespace, unregisterWebhooks } from "../webhook-harness.ts";
 import {
   apply,
   claims,
@@ -21,6 +21,9 @@ const ns = withNamespace("migration");
 let running: RunningReconciler | undefined;
 
 beforeAll(async () => {
+  // A mutating webhook left registered by another suite would assign IPs at
+  // create: these Services must arrive as MetalLB leaves them, without one.
+  await unregisterWebhooks();
   await applyCrds();
   await clearMetallbNamespace();
 });
