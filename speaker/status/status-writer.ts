@@ -63,6 +63,8 @@ export class StatusWriter {
   readonly #prefix: string;
   /** serviceKey → name of an object we created that the watch has not shown yet. */
   readonly #created = new Map<string, StatusObject>();
+  /** Names a write found deleted (404) while the watch may still list them. */
+  readonly #gone = new Set<string>();
   #desired: ReadonlyMap<string, StatusExtra> = new Map();
   #running = false;
   #again = false;
@@ -101,7 +103,8 @@ export class StatusWriter {
         this.#done();
       })
       .catch((e: unknown) => {
-        const delay = backoffDelay(this.#failures++, { baseMs: 200, maxMs: 30_000 });
+        // Status is what users look at during an incident: retry soon, but jittered.
+        const delay = backoffDelay(this.#failures++, { baseMs: 200, maxMs: 5_000 });
         this.#o.log.warn(
           { kind: this.#o.kind, err: errorText(e), retryInMs: delay },
           "status not written",
@@ -124,7 +127,11 @@ export class StatusWriter {
   }
 
   #existing(): StatusObject[] {
-    const seen = this.#informer.list(this.#o.namespace).map(toStatusObject);
+    const listed = this.#informer.list(this.#o.namespace).map(toStatusObject);
+    // Objects we found deleted stay out of the plan until the watch drops them too.
+    const listedNames = new Set(listed.map((o) => o.name));
+    for (const name of this.#gone) if (!listedNames.has(name)) this.#gone.delete(name);
+    const seen = listed.filter((o) => !this.#gone.has(o.name));
     const names = new Set(seen.map((s) => s.name));
     for (const [key, created] of this.#created) {
       if (names.has(created.name)) this.#created.delete(key);
@@ -161,6 +168,7 @@ export class StatusWriter {
     } catch (e: unknown) {
       if (apiErrorKind(e) !== "NotFound") throw e;
     }
+    this.#gone.add(name);
     if (this.#created.get(serviceKey)?.name === name) this.#created.delete(serviceKey);
   }
 
@@ -208,7 +216,17 @@ export class StatusWriter {
     const body = {
       status: { node: this.#o.node, serviceName, serviceNamespace: namespace, ...extra },
     };
-    await this.#api.patchNamespacedCustomObjectStatus({ ...this.#target(), name, body }, MERGE);
+    try {
+      await this.#api.patchNamespacedCustomObjectStatus({ ...this.#target(), name, body }, MERGE);
+    } catch (e: unknown) {
+      if (apiErrorKind(e) !== "NotFound") throw e;
+      // Deleted under us (a node that briefly believed it owned the Service
+      // removes others' objects): forget it and plan again, which creates a new one.
+      if (this.#created.get(serviceKey)?.name === name) this.#created.delete(serviceKey);
+      this.#gone.add(name);
+      this.#again = true;
+      return;
+    }
     const created = this.#created.get(serviceKey);
     if (created?.name === name)
       this.#created.set(serviceKey, { ...created, extra, hasStatus: true });
