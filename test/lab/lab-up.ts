@@ -15,14 +15,9 @@ import {
   ensureControlPlaneBinaries,
   type ControlPlaneBinaries,
 } from "../control-plane/binaries.ts";
-import {
-  freePorts,
-  httpsGet,
-  startControlPlane,
-  type ControlPlane,
-} from "../control-plane/cluster.ts";
+import { startControlPlane, type ControlPlane } from "../control-plane/cluster.ts";
 import { startApiRelay } from "./api-access.ts";
-import { tryRun, waitFor } from "./exec.ts";
+import { waitFor } from "./exec.ts";
 import { startFrr } from "./frr.ts";
 import { addVip, startHttpListener } from "./l2.ts";
 import {
@@ -39,8 +34,13 @@ import {
   waitForReport,
   type Kubectl,
 } from "./lab-report.ts";
+import {
+  startReconcilerProcess,
+  startWebhookProcess,
+  waitUntilAssignmentAnswers,
+} from "./components.ts";
 import { teardownLab, writeLabState, type LabState } from "./lab-state.ts";
-import { METALLB_TS, SpeakerLab } from "./speaker-lab.ts";
+import { SpeakerLab } from "./speaker-lab.ts";
 import { createLan, LAN_V4, type Lan } from "./topology.ts";
 
 export const NODES = 3;
@@ -127,36 +127,10 @@ async function waitLogLine(log: string, text: string, what: string, exited: () =
 
 /** Two `metallb-ts webhook` processes behind the round-robin proxy; returns the proxy's URL. */
 async function startWebhooks(lan: Lan, cp: ControlPlane, dir: string): Promise<string> {
-  const ports = await freePorts(2);
-  const ca = await readFile(cp.caCert);
-  await Promise.all(
-    ports.map(async (port, i) => {
-      const log = join(dir, `webhook-${String(i + 1)}.log`);
-      const child = lan.spawnRoot(
-        `webhook-${String(i + 1)}`,
-        [
-          process.execPath,
-          METALLB_TS,
-          "webhook",
-          "--listen=127.0.0.1",
-          `--port=${String(port)}`,
-          `--tls-cert=${cp.webhookCert}`,
-          `--tls-key=${cp.webhookKey}`,
-          `--kubeconfig=${cp.kubeconfig}`,
-        ],
-        { log },
-      );
-      await waitFor(
-        `webhook-${String(i + 1)} /readyz on 127.0.0.1:${String(port)} (log ${log})`,
-        async () => {
-          if (child.exitCode !== null) throw new Error(`exited; see ${log}`);
-          const r = await httpsGet(`https://127.0.0.1:${String(port)}/readyz`, { ca });
-          return r.status === 200;
-        },
-        { timeoutMs: 30_000, stepMs: 200 },
-      );
-    }),
+  const webhooks = await Promise.all(
+    [1, 2].map((i) => startWebhookProcess(lan, cp, { name: `webhook-${String(i)}`, dir })),
   );
+  const ports = webhooks.map((w) => w.port);
   const log = join(dir, "webhook-proxy.log");
   const proxy = lan.spawnRoot(
     "webhook-proxy",
@@ -167,39 +141,6 @@ async function startWebhooks(lan: Lan, cp: ControlPlane, dir: string): Promise<s
   const port = /READY (\d+)/.exec(body)?.[1];
   if (port === undefined) throw new Error(`no port in ${log}`);
   return `https://127.0.0.1:${port}`;
-}
-
-/** Registration reaches the API server asynchronously: probe until our mutating webhook refuses a bad request. */
-async function waitUntilAssignmentAnswers(cp: ControlPlane): Promise<void> {
-  const probe = {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: {
-      name: "lab-probe",
-      namespace: "default",
-      annotations: { "metallb.io/loadBalancerIPs": "not-an-ip" },
-    },
-    spec: { type: "LoadBalancer", ports: [{ port: 80 }] },
-  };
-  await waitFor(
-    "the API server calling the mutating webhook",
-    async () => {
-      const r = await tryRun(
-        [
-          cp.binaries.kubectl,
-          `--kubeconfig=${cp.kubeconfig}`,
-          "create",
-          "--dry-run=server",
-          "-f",
-          "-",
-        ],
-        { input: JSON.stringify(probe) },
-      );
-      if (r.stderr.includes("REQUESTED_IP_INVALID")) return true;
-      throw new Error(r.stderr.trim() || "the probe Service was admitted");
-    },
-    { timeoutMs: 30_000, stepMs: 250 },
-  );
 }
 
 async function registerWebhooks(lab: SpeakerLab, url: string): Promise<void> {
@@ -213,29 +154,7 @@ async function registerWebhooks(lab: SpeakerLab, url: string): Promise<void> {
 }
 
 async function startReconciler(lan: Lan, cp: ControlPlane, dir: string): Promise<string> {
-  const [port] = await freePorts(1);
-  const log = join(dir, "reconciler.log");
-  const child = lan.spawnRoot(
-    "reconciler",
-    [
-      process.execPath,
-      METALLB_TS,
-      "reconciler",
-      `--kubeconfig=${cp.kubeconfig}`,
-      `--metrics-port=${String(port)}`,
-    ],
-    { log },
-  );
-  await waitFor(
-    `reconciler /readyz on 127.0.0.1:${String(port)} (log ${log})`,
-    async () => {
-      if (child.exitCode !== null) throw new Error(`exited; see ${log}`);
-      const r = await fetch(`http://127.0.0.1:${String(port)}/readyz`);
-      return r.status === 200;
-    },
-    { timeoutMs: 30_000, stepMs: 200 },
-  );
-  return log;
+  return (await startReconcilerProcess(lan, cp, { name: "reconciler", dir })).log;
 }
 
 /** Creates the demo Services, waits for their IPs, writes EndpointSlices and puts the IPs on every node's lo. */
