@@ -65,6 +65,7 @@ export class StatusWriter {
   readonly #created = new Map<string, StatusObject>();
   /** Names a write found deleted (404) while the watch may still list them. */
   readonly #gone = new Set<string>();
+  #started = false;
   #desired: ReadonlyMap<string, StatusExtra> = new Map();
   #running = false;
   #again = false;
@@ -76,13 +77,29 @@ export class StatusWriter {
     this.#api = options.kc.makeApiClient(CustomObjectsApi);
     this.#prefix = options.kind === "ServiceL2Status" ? "l2-" : "bgp-";
     this.#informer = metallbInformer({ ...options, kind: options.kind });
+    // Another speaker may delete or change our objects (a node that briefly
+    // believed it owned the Service): every change is checked against what we
+    // want. Our own creates stop being remembered once the watch reports them.
+    for (const event of ["add", "update", "delete"] as const) {
+      this.#informer.on(event, (o) => {
+        this.#forgetCreated(o.metadata.name ?? "");
+        if (this.#started) this.#kick();
+      });
+    }
     options.signal.addEventListener("abort", () => {
       clearTimeout(this.#retry);
     });
   }
 
-  start(): Promise<void> {
-    return this.#informer.start();
+  async start(): Promise<void> {
+    await this.#informer.start();
+    this.#started = true;
+  }
+
+  #forgetCreated(name: string): void {
+    for (const [key, created] of this.#created) {
+      if (created.name === name) this.#created.delete(key);
+    }
   }
 
   /** The Services this node announces now (key → extra status fields). */
