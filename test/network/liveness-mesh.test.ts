@@ -174,7 +174,9 @@ describe("liveness between hosts on one LAN", () => {
       `link cut → dead: n1 ${times[0]} ms, n2 ${times[1]} ms; n3 alone after ${isolated.time - cutAt} ms`,
     );
     for (const t of times) {
-      expect(t).toBeGreaterThanOrEqual(300); // not before 3 missed beats
+      // Dead after 3 missed beats + grace (350 ms) since the last beat heard,
+      // and that beat may have arrived up to one interval before the cut.
+      expect(t).toBeGreaterThanOrEqual(250);
       expect(t).toBeLessThan(1000);
     }
   });

@@ -4,7 +4,7 @@
 // traffic spread over the nodes, attributes exactly as configured, MD5,
 // withdraws, hold-timer expiry of a killed speaker, ETP Local, and no
 // session reset on advertisement edits or 100 new Services.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -34,6 +34,7 @@ describe("metallb-ts speaker over BGP (FRR, three nodes)", () => {
   let md5Router: Frr | undefined;
   let dir = "";
   const speakers = new Map<string, number>();
+  const speakerLogs = new Map<string, string>();
 
   const k = (args: string[], input = ""): Promise<string> => {
     if (!cp) throw new Error("no control plane");
@@ -109,6 +110,8 @@ describe("metallb-ts speaker over BGP (FRR, three nodes)", () => {
 
   function startSpeaker(node: string): void {
     if (!lan || !cp) throw new Error("setup failed");
+    const log = lan.logPath(node, "speaker");
+    speakerLogs.set(node, log);
     const child = lan.spawn(
       node,
       [
@@ -126,7 +129,7 @@ describe("metallb-ts speaker over BGP (FRR, three nodes)", () => {
         "--log-level",
         "debug",
       ],
-      { name: `${node}:speaker` },
+      { name: `${node}:speaker`, log },
     );
     if (child.pid !== undefined) speakers.set(node, child.pid);
   }
@@ -144,6 +147,25 @@ describe("metallb-ts speaker over BGP (FRR, three nodes)", () => {
       },
       { timeoutMs: 20_000, stepMs: 200 },
     );
+  }
+
+  /** The speakers' session log lines, to say why a session reset when one did. */
+  async function sessionEvents(): Promise<string> {
+    const lines: string[] = [];
+    for (const [node, file] of speakerLogs) {
+      const text = await readFile(file, "utf8").catch(() => "");
+      for (const l of text.split("\n"))
+        if (/BGP session|hold|NOTIFICATION/i.test(l)) lines.push(`${node}: ${l}`);
+    }
+    const frr =
+      await rtr?.json<Record<string, { lastResetDueTo?: string } | undefined>>(
+        "show bgp neighbors json",
+      );
+    for (const [addr, v] of Object.entries(frr ?? {})) {
+      if (typeof v === "object" && v.lastResetDueTo !== undefined)
+        lines.push(`FRR ${addr}: last reset due to ${v.lastResetDueTo}`);
+    }
+    return lines.join("\n");
   }
 
   async function established(): Promise<Record<string, number>> {
@@ -406,7 +428,7 @@ describe("metallb-ts speaker over BGP (FRR, three nodes)", () => {
       },
       { timeoutMs: 30_000, stepMs: 500 },
     );
-    expect(await established()).toEqual(before);
+    expect(await established(), await sessionEvents()).toEqual(before);
     await k([
       "delete",
       "service",
