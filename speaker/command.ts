@@ -18,6 +18,8 @@ export interface SpeakerFlags extends ConnectionFlags {
   interfaceScan: string;
   excludeInterfaces: string[];
   handover: string;
+  /** Parsed by commander itself, so `...flags` hands runSpeaker a number. */
+  bgpListenPort: number;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -68,6 +70,12 @@ export function speakerCommand(): Command {
       "--handover <duration>",
       "on SIGTERM, keep answering this long after telling the peers we leave, so the next owner announces first",
       "500ms",
+    )
+    .option(
+      "--bgp-listen-port <port>",
+      "also accept connections from the BGP peers on this TCP port, e.g. 179 (0: off; MetalLB never listens)",
+      (value: string) => parsePort(value, "--bgp-listen-port"),
+      0,
     );
   return withConnectionOptions(command, "namespace holding the metallb.io configuration").action(
     async (flags: SpeakerFlags) => {

@@ -4,10 +4,18 @@
 // UPDATEs), so Service and advertisement changes never reset a session.
 // A session is replaced only when its own `PeerSessionConfig` changes
 // (metallb-reference §5.3), and closed when the peer no longer applies.
+// Sessions always dial out (as MetalLB); with a listen port they also take
+// inbound connections from their peer (bgp-listener.ts).
 import type { Announcer } from "../announcer.ts";
 import type { Logger } from "../../core/logger.ts";
 import { errorText } from "../../core/errors.ts";
 import { tcpConnect as addonConnect } from "../link/tcp.ts";
+import {
+  BgpListener,
+  canonicalAddress,
+  type InboundPeer,
+  type ListenFactory,
+} from "./bgp-listener.ts";
 import { definedFields, sessionKey, type PeerPlan, type PeerSessionConfig } from "./bgp-plan.ts";
 import { BgpSession, describeDown, type ConnectFn, type SessionOptions } from "./session.ts";
 
@@ -22,6 +30,10 @@ export interface BgpAnnouncerOptions {
   readonly restartTime?: number;
   /** Cap of the reconnect backoff in seconds (MetalLB: 2 minutes). */
   readonly maxRetryTime?: number;
+  /** Accept connections from configured peers on this TCP port too (passive side); undefined: never listen. */
+  readonly listenPort?: number | undefined;
+  /** Default: the native addon (MD5 keys on the listening socket). */
+  readonly listenFactory?: ListenFactory;
   /** Called when a session comes up or goes down (for metrics or logs). */
   readonly onSessionChange?: () => void;
 }
@@ -81,11 +93,20 @@ export class BgpAnnouncer implements Announcer<PeerPlan> {
   readonly #o: BgpAnnouncerOptions;
   readonly #connectFactory: ConnectFactory;
   readonly #sessions = new Map<string, PeerSession>();
+  readonly #listener: BgpListener | undefined;
   #closed = false;
 
   constructor(options: BgpAnnouncerOptions) {
     this.#o = options;
     this.#connectFactory = options.connectFactory ?? addonConnectFactory;
+    if (options.listenPort !== undefined && options.listenPort > 0) {
+      this.#listener = new BgpListener({
+        port: options.listenPort,
+        log: options.log,
+        ...(options.listenFactory === undefined ? {} : { listen: options.listenFactory }),
+        peerFor: (address) => this.#peerFor(address),
+      });
+    }
   }
 
   /** The live sessions by BGPPeer name (metrics read their counters at scrape time). */
@@ -105,6 +126,37 @@ export class BgpAnnouncer implements Announcer<PeerPlan> {
       const current = this.#sessions.get(name) ?? this.#start(plan.config);
       current.session.setRoutes(plan.routes);
     }
+    this.#listener?.setPeers(this.#md5Keys());
+  }
+
+  /** Address → MD5 key of the live sessions; of two peers with one address, the first by name. */
+  #md5Keys(): Map<string, string> {
+    const keys = new Map<string, string>();
+    const byName = [...this.#sessions.values()].sort((x, y) =>
+      x.config.name.localeCompare(y.config.name),
+    );
+    for (const { config } of byName) {
+      const address = canonicalAddress(config.peerAddress);
+      if (!keys.has(address)) keys.set(address, config.password);
+    }
+    return keys;
+  }
+
+  /** The session an inbound connection from `address` is for: one still waiting for a connection first. */
+  #peerFor(address: string): InboundPeer | undefined {
+    let found: PeerSession | undefined;
+    for (const entry of this.#sessions.values()) {
+      if (canonicalAddress(entry.config.peerAddress) !== address) continue;
+      const state = entry.session.state;
+      if (state === "Connect" || state === "Active") {
+        found = entry;
+        break;
+      }
+      found ??= entry;
+    }
+    if (found === undefined) return undefined;
+    const { config, session } = found;
+    return { name: config.name, password: config.password, ttl: config.ttl, session };
   }
 
   #start(config: PeerSessionConfig): PeerSession {
@@ -140,13 +192,14 @@ export class BgpAnnouncer implements Announcer<PeerPlan> {
     this.#closed = true;
     const sessions = [...this.#sessions.values()];
     this.#sessions.clear();
-    await Promise.all(
-      sessions.map((s) =>
+    await Promise.all([
+      this.#listener?.close(),
+      ...sessions.map((s) =>
         Promise.race([
           s.session.stop("speaker shutting down"),
           new Promise<void>((resolve) => setTimeout(resolve, 2000).unref()),
         ]),
       ),
-    );
+    ]);
   }
 }

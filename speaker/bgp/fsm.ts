@@ -4,8 +4,9 @@
 //
 // Deliberate simplifications (RFC 4271 §8.1.1 lists them as optional):
 // - No connection collision detection (§6.8): one session owns one connection.
-//   A peer that dials in while we dial out is the adapter's problem (a passive
-//   session only accepts, an active one only connects).
+//   An incoming connection in Connect or Active is Event 17 like our own
+//   dial's success (tcpConnectionConfirmed); from OpenSent on, the adapter
+//   (session.ts `accept`) closes any further one before it reaches the FSM.
 // - No DelayOpen, no SendNOTIFICATIONwithoutOPEN, no peer oscillation damping
 //   beyond the IdleHold backoff below.
 // - Automatic restart (§8.1.1 AutomaticStart): after an error the FSM goes to

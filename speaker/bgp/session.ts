@@ -1,8 +1,9 @@
 // The thin adapter around the pure FSM (fsm.ts): one BGP session to one peer
 // over one TCP connection. It owns the socket, the timers and the Adj-RIB-Out;
 // every decision is the FSM's. Active sessions dial out through a pluggable
-// `connect` (the speaker's native addon adds TCP MD5 and TTL there); passive
-// ones get sockets from a listener via `accept`.
+// `connect` (the speaker's native addon adds TCP MD5 and TTL there); a
+// listener hands inbound connections to `accept`, which passive sessions
+// wait for and active ones take while they are still dialling.
 
 import { EventEmitter } from "node:events";
 import net from "node:net";
@@ -213,7 +214,8 @@ const emptyCounters = (): SessionCounters => ({
   establishedTransitions: 0,
 });
 
-function plainAddress(address: string | undefined): string | undefined {
+/** A socket's address as configured: v4-mapped IPv6 (a dual-stack socket's view of IPv4) as IPv4, no zone. */
+export function plainAddress(address: string | undefined): string | undefined {
   if (address === undefined) return undefined;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped?.[1] !== undefined) return mapped[1];
@@ -292,14 +294,32 @@ export class BgpSession extends EventEmitter<SessionEvents> {
     return this.#closed;
   }
 
-  /** A listener accepted this connection from the peer (passive mode). */
-  accept(socket: BgpTransport): void {
-    if (this.#socket !== undefined || this.#snapshot.state !== "Active") {
+  /**
+   * A listener accepted this connection from the peer. Taken in Connect (the
+   * outgoing dial is aborted) and Active, where RFC 4271 §8.2.2 moves to
+   * OpenSent on an incoming connection (Event 17) as on an outgoing one.
+   * Closed at once in every other state: Idle refuses connections (§8.2.2),
+   * and from OpenSent on this session already has a connection.
+   *
+   * That last case is a simplification of §6.8 collision detection, which
+   * would keep both connections until an OPEN arrives and then compare BGP
+   * Identifiers. Closing the newer one before any OPEN on it is safe: the
+   * peer sees it fail as a plain connection failure (a §6.8 peer compares
+   * Identifiers only once an OPEN arrives on it) and goes on with the
+   * session's existing connection, so one connection remains.
+   * Returns whether the session took the socket.
+   */
+  accept(socket: BgpTransport): boolean {
+    const state = this.#snapshot.state;
+    if (this.#socket !== undefined || (state !== "Connect" && state !== "Active")) {
       socket.destroy();
-      return;
+      return false;
     }
+    this.#connectAbort?.abort();
+    this.#connectAbort = undefined;
     this.#attach(socket);
     this.#dispatch({ type: "tcpConnectionConfirmed" });
+    return true;
   }
 
   /**

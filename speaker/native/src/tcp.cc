@@ -18,12 +18,15 @@ std::string Endpoint(const std::string& address, uint16_t port) {
   return (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
 }
 
-// TTL for IPv4, unicast hop limit for IPv6.
+// TTL for IPv4, unicast hop limit for IPv6. An IPv6 socket also gets IP_TTL:
+// on a dual-stack listener an IPv4 peer arrives v4-mapped, and its packets
+// leave with IP_TTL, not the hop limit (seen with tcpdump: TTL 64 otherwise).
 bool SetTtl(Napi::Env env, int fd, int family, int ttl, const std::string& context) {
-  return family == AF_INET6
-             ? SetIntOption(env, fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl,
-                            "setsockopt(IPV6_UNICAST_HOPS)", context)
-             : SetIntOption(env, fd, IPPROTO_IP, IP_TTL, ttl, "setsockopt(IP_TTL)", context);
+  if (family == AF_INET6 && !SetIntOption(env, fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl,
+                                          "setsockopt(IPV6_UNICAST_HOPS)", context)) {
+    return false;
+  }
+  return SetIntOption(env, fd, IPPROTO_IP, IP_TTL, ttl, "setsockopt(IP_TTL)", context);
 }
 
 int SocketFamily(int fd) {
