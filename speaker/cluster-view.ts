@@ -171,6 +171,15 @@ export class ClusterView {
   /** service key → slice name → summary. */
   readonly #sliceViews = new Map<string, Map<string, SliceSummary>>();
   readonly #nodeViews = new Map<string, NodeView>();
+  // What snapshot() last built, kept while its inputs are unchanged: the
+  // planners reuse their per-Service results for as long as a Service's view,
+  // its endpoints, the Nodes and the configuration are the same objects, so a
+  // change to one Service costs one Service's planning (issue 6: incremental).
+  readonly #endpointViews = new Map<string, EndpointView>();
+  #nodeList: readonly NodeView[] | undefined;
+  #configSet: ConfigSet | undefined;
+  /** kind/name → generation, uid and labels of the config objects seen. */
+  readonly #configSeen = new Map<string, string>();
   readonly #listeners: (() => void)[] = [];
   #notifyScheduled = false;
 
@@ -221,9 +230,9 @@ export class ClusterView {
       this.#nodes.on(event, (node) => {
         this.#ingestNode(node, deleted);
       });
-      for (const informer of this.#config.values()) {
-        informer.on(event, () => {
-          this.#changed();
+      for (const [kind, informer] of this.#config) {
+        informer.on(event, (obj) => {
+          this.#ingestConfig(kind, obj, deleted);
         });
       }
     }
@@ -258,6 +267,7 @@ export class ClusterView {
     const view = deleted ? undefined : readServiceView(svc, this.#options.lbClass);
     shrink(svc);
     if (view === undefined) {
+      this.#endpointViews.delete(key);
       if (!this.#serviceViews.delete(key)) return;
     } else {
       this.#serviceViews.set(key, view);
@@ -277,14 +287,39 @@ export class ClusterView {
     shrink(slice);
     if (perService.size === 0) this.#sliceViews.delete(key);
     else this.#sliceViews.set(key, perService);
+    this.#endpointViews.delete(key);
     if (this.#serviceViews.has(key)) this.#changed();
   }
 
   #ingestNode(node: V1Node, deleted: boolean): void {
     const name = node.metadata?.name ?? "";
-    if (deleted) this.#nodeViews.delete(name);
-    else this.#nodeViews.set(name, readNodeView(node));
+    const view = deleted ? undefined : readNodeView(node);
     shrink(node);
+    const old = this.#nodeViews.get(name);
+    // Status-only updates that change nothing read here keep every plan valid.
+    if (view !== undefined && old !== undefined && JSON.stringify(view) === JSON.stringify(old)) {
+      return;
+    }
+    if (view === undefined) this.#nodeViews.delete(name);
+    else this.#nodeViews.set(name, view);
+    this.#nodeList = undefined;
+    this.#changed();
+  }
+
+  /**
+   * A config object changed. Status writes (the reconciler updates
+   * IPAddressPool counts on every allocation) leave generation, uid and
+   * labels alone and are not a change: they would otherwise invalidate every
+   * Service's plan on every create.
+   */
+  #ingestConfig(kind: ConfigKind, obj: MetallbObject, deleted: boolean): void {
+    const { name = "", uid = "", generation = 0, labels = {} } = obj.metadata;
+    const id = `${kind}/${name}`;
+    const fingerprint = `${uid}|${String(generation)}|${JSON.stringify(labels)}`;
+    if (deleted) this.#configSeen.delete(id);
+    else if (this.#configSeen.get(id) === fingerprint) return;
+    else this.#configSeen.set(id, fingerprint);
+    this.#configSet = undefined;
     this.#changed();
   }
 
@@ -299,25 +334,36 @@ export class ClusterView {
 
   snapshot(): SpeakerSnapshot {
     const endpoints = new Map<string, EndpointView>();
-    for (const key of this.#serviceViews.keys()) {
-      const slices = this.#sliceViews.get(key);
-      const nodes = new Set<string>();
-      let anyServing = false;
-      for (const summary of slices?.values() ?? []) {
-        anyServing ||= summary.anyServing;
-        for (const n of summary.nodes) nodes.add(n);
-      }
-      endpoints.set(key, { anyServing, nodes });
+    for (const key of this.#serviceViews.keys()) endpoints.set(key, this.#endpointView(key));
+    this.#nodeList ??= [...this.#nodeViews.values()];
+    this.#configSet ??= this.#readConfig();
+    return {
+      services: [...this.#serviceViews.values()],
+      endpoints,
+      nodes: this.#nodeList,
+      config: this.#configSet,
+    };
+  }
+
+  #endpointView(key: string): EndpointView {
+    const cached = this.#endpointViews.get(key);
+    if (cached !== undefined) return cached;
+    const nodes = new Set<string>();
+    let anyServing = false;
+    for (const summary of this.#sliceViews.get(key)?.values() ?? []) {
+      anyServing ||= summary.anyServing;
+      for (const n of summary.nodes) nodes.add(n);
     }
+    const view = { anyServing, nodes };
+    this.#endpointViews.set(key, view);
+    return view;
+  }
+
+  #readConfig(): ConfigSet {
     const config: Record<string, MetallbObject[]> = {};
     for (const [kind, informer] of this.#config) {
       config[CONFIG_SET_FIELD[kind]] = [...informer.list(this.#options.namespace)];
     }
-    return {
-      services: [...this.#serviceViews.values()],
-      endpoints,
-      nodes: [...this.#nodeViews.values()],
-      config: config as unknown as ConfigSet,
-    };
+    return config as unknown as ConfigSet;
   }
 }

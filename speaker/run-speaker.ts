@@ -12,17 +12,18 @@ import { startMetricsServer } from "../core/metrics-server.ts";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { BgpAnnouncer } from "./bgp/bgp-announcer.ts";
 import { registerBgpMetrics } from "./bgp/bgp-metrics.ts";
-import { planBgp } from "./bgp/bgp-plan.ts";
+import { planBgp, type BgpPlanMemo } from "./bgp/bgp-plan.ts";
 import { PeerSecrets, referencedSecrets } from "./bgp/peer-secrets.ts";
 import { ClusterView } from "./cluster-view.ts";
 import type { SpeakerFlags } from "./command.ts";
 import { arpDriver, type L2Counters } from "./layer2/arp-driver.ts";
 import { readHostInterfaces, usableInterfaces } from "./layer2/host-interfaces.ts";
-import { planLayer2 } from "./layer2/l2-plan.ts";
+import { L2PlanMemo, planLayer2 } from "./layer2/l2-plan.ts";
 import { Layer2Announcer } from "./layer2/layer2-announcer.ts";
 import { ndpDriver } from "./layer2/ndp-driver.ts";
 import { deriveHeartbeatKey } from "./liveness/heartbeat-codec.ts";
 import { startLiveness, type Liveness } from "./liveness/udp-transport.ts";
+import { PlanMemo } from "./plan-memo.ts";
 import { SpeakerMetrics } from "./speaker-metrics.ts";
 import { StatusWriter } from "./status/status-writer.ts";
 
@@ -44,6 +45,8 @@ export interface StartSpeakerOptions {
   readonly interfaceScanMs: number;
   readonly handoverMs: number;
   readonly exclude: readonly RegExp[];
+  /** TCP port on which BGP peers may connect to us (passive side); undefined or 0: never listen. */
+  readonly bgpListenPort?: number | undefined;
   readonly owner?: { readonly name: string; readonly uid: string } | undefined;
 }
 
@@ -93,7 +96,10 @@ export async function startSpeaker(o: StartSpeakerOptions): Promise<RunningSpeak
   });
   // --- BGP (issue 6): sessions per BGPPeer, ServiceBGPStatus, MetalLB's BGP metrics.
   const bgpStatus = new StatusWriter({ ...statusTarget(o, log, signal), kind: "ServiceBGPStatus" });
-  const bgp = new BgpAnnouncer({ log: log.child({ component: "bgp" }) });
+  const bgp = new BgpAnnouncer({
+    log: log.child({ component: "bgp" }),
+    listenPort: o.bgpListenPort === 0 ? undefined : o.bgpListenPort,
+  });
   registerBgpMetrics(metrics.registry, () => bgp.sessions.values());
   const secrets = new PeerSecrets({
     kc: o.kc,
@@ -146,36 +152,29 @@ export async function startSpeaker(o: StartSpeakerOptions): Promise<RunningSpeak
   const scanTimer = setInterval(scanInterfaces, o.interfaceScanMs);
   scanTimer.unref();
 
+  const l2Memo = new L2PlanMemo();
+  const bgpMemo: BgpPlanMemo = new PlanMemo();
   recompute = () => {
     if (!view.synced || signal.aborted) return;
     const started = performance.now();
     const snapshot = view.snapshot();
     liveness.setPeers(peerAddresses(snapshot.nodes, o.node));
-    const plan = planLayer2(snapshot, liveness.candidates(), o.node);
+    const plan = planLayer2(snapshot, liveness.candidates(), o.node, l2Memo);
     for (const announcer of announcers) announcer.update(plan.announcements);
     status.setDesired(plan.statuses);
-    const bgpPlan = planBgp({
-      snapshot,
-      self: o.node,
-      secretPasswords: secrets.passwords(referencedSecrets(snapshot.config.peers)),
-    });
+    const bgpPlan = planBgp(
+      {
+        snapshot,
+        self: o.node,
+        secretPasswords: secrets.passwords(referencedSecrets(snapshot.config.peers)),
+      },
+      bgpMemo,
+    );
     bgp.update(bgpPlan.peers);
     bgpStatus.setDesired(bgpPlan.statuses);
     logProblems(log, bgpPlan.problems);
-    metrics.setAnnounced([
-      ...plan.announced.map((a) => ({
-        ip: a.ip,
-        node: o.node,
-        protocol: "layer2" as const,
-        service: a.service,
-      })),
-      ...bgpPlan.announced.map((a) => ({
-        ip: a.ip,
-        node: o.node,
-        protocol: "bgp" as const,
-        service: a.service,
-      })),
-    ]);
+    metrics.setAnnounced(o.node, "layer2", plan.announced);
+    metrics.setAnnounced(o.node, "bgp", bgpPlan.announced);
     lastPlanMs = performance.now() - started;
     lastPlanEnd = performance.now();
     metrics.planSeconds.observe(lastPlanMs / 1000);

@@ -2,12 +2,13 @@
 // (metallb-reference §6) so existing dashboards and alerts keep working.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
-export interface AnnouncedLabels {
-  readonly ip: string;
-  readonly node: string;
-  readonly protocol: "layer2" | "bgp";
+/** One (Service, IP) a plan announces. */
+export interface Announced {
   readonly service: string;
+  readonly ip: string;
 }
+
+export type AnnounceProtocol = "layer2" | "bgp";
 
 export class SpeakerMetrics {
   readonly registry = new Registry();
@@ -17,7 +18,8 @@ export class SpeakerMetrics {
   readonly framesDropped: Counter<"protocol" | "reason">;
   readonly announced: Gauge<"ip" | "node" | "protocol" | "service">;
   readonly planSeconds: Histogram;
-  readonly #announced = new Map<string, AnnouncedLabels>();
+  /** Per protocol, the items behind the current metallb_speaker_announced series. */
+  readonly #announced = new Map<AnnounceProtocol, ReadonlySet<Announced>>();
 
   constructor() {
     const registers = [this.registry];
@@ -60,16 +62,24 @@ export class SpeakerMetrics {
     });
   }
 
-  /** Sets metallb_speaker_announced to exactly these series (others are removed). */
-  setAnnounced(series: readonly AnnouncedLabels[]): void {
-    const next = new Map(series.map((s) => [`${s.protocol}|${s.service}|${s.ip}`, s]));
-    for (const [key, labels] of this.#announced) {
-      if (!next.has(key)) this.announced.remove({ ...labels });
+  /**
+   * Sets the protocol's metallb_speaker_announced series to exactly these.
+   * Items are compared by identity: the planners hand out the same objects
+   * for unchanged Services, so an unchanged plan costs no label work. A
+   * changed Service's new item may repeat an old one's labels, so old
+   * series are removed before new ones are set.
+   */
+  setAnnounced(node: string, protocol: AnnounceProtocol, items: readonly Announced[]): void {
+    const previous = this.#announced.get(protocol) ?? new Set<Announced>();
+    const next = new Set(items);
+    for (const item of previous) {
+      if (!next.has(item))
+        this.announced.remove({ ip: item.ip, node, protocol, service: item.service });
     }
-    for (const [key, labels] of next) {
-      if (!this.#announced.has(key)) this.announced.set({ ...labels }, 1);
+    for (const item of next) {
+      if (!previous.has(item))
+        this.announced.set({ ip: item.ip, node, protocol, service: item.service }, 1);
     }
-    this.#announced.clear();
-    for (const [key, labels] of next) this.#announced.set(key, labels);
+    this.#announced.set(protocol, next);
   }
 }

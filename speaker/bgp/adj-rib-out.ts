@@ -136,30 +136,55 @@ function nextHopMissing(family: Family, view: PeerView): boolean {
 }
 
 /** The attributes each route gets on this peer, keyed by canonical prefix text. */
+// Both caches are keyed by the route object: the planner hands out the same
+// objects for Services that did not change (plan-memo.ts), so a new route
+// table costs parsing and attribute building only for the routes that are new.
+const prefixes = new WeakMap<AdvertisedRoute, { prefix: string; family: Family }>();
+const outRoutes = new WeakMap<AdvertisedRoute, { view: PeerView; out: OutRoute }>();
+
+function prefixOf(route: AdvertisedRoute): { prefix: string; family: Family } {
+  let p = prefixes.get(route);
+  if (p === undefined) {
+    p = canonicalPrefix(route.prefix);
+    prefixes.set(route, p);
+  }
+  return p;
+}
+
+function outRoute(
+  route: AdvertisedRoute,
+  prefix: string,
+  family: Family,
+  view: PeerView,
+): OutRoute {
+  const cached = outRoutes.get(route);
+  if (cached?.view === view) return cached.out;
+  const attributes = attributesFor(route, family, view);
+  const ipv6NextHops = family === 6 ? view.ipv6NextHops : undefined;
+  const key = JSON.stringify([family, attributes, ipv6NextHops ?? []]);
+  const out = {
+    prefix,
+    family,
+    attributes,
+    ...(ipv6NextHops === undefined ? {} : { ipv6NextHops }),
+    key,
+  };
+  outRoutes.set(route, { view, out });
+  return out;
+}
+
 export function buildRib(routes: readonly AdvertisedRoute[], view: PeerView): BuiltRib {
   const merged = new Map<string, { route: AdvertisedRoute; family: Family }>();
   for (const route of routes) {
-    const { prefix, family } = canonicalPrefix(route.prefix);
+    const { prefix, family } = prefixOf(route);
     const had = merged.get(prefix);
     merged.set(prefix, { route: had === undefined ? route : merge(had.route, route), family });
   }
   const rib = new Map<string, OutRoute>();
   const skipped: string[] = [];
   for (const [prefix, { route, family }] of merged) {
-    if (!hasFamily(view, family) || nextHopMissing(family, view)) {
-      skipped.push(prefix);
-      continue;
-    }
-    const attributes = attributesFor(route, family, view);
-    const ipv6NextHops = family === 6 ? view.ipv6NextHops : undefined;
-    const key = JSON.stringify([family, attributes, ipv6NextHops ?? []]);
-    rib.set(prefix, {
-      prefix,
-      family,
-      attributes,
-      ...(ipv6NextHops === undefined ? {} : { ipv6NextHops }),
-      key,
-    });
+    if (!hasFamily(view, family) || nextHopMissing(family, view)) skipped.push(prefix);
+    else rib.set(prefix, outRoute(route, prefix, family, view));
   }
   return { rib, skipped };
 }
@@ -171,7 +196,10 @@ export interface RibDiff {
 }
 
 export function diffRib(sent: Rib, desired: Rib): RibDiff {
-  const announce = [...desired.values()].filter((r) => sent.get(r.prefix)?.key !== r.key);
+  const announce = [...desired.values()].filter((r) => {
+    const had = sent.get(r.prefix);
+    return had !== r && had?.key !== r.key;
+  });
   const withdraw = [...sent.keys()].filter((p) => !desired.has(p));
   return { announce, withdraw };
 }

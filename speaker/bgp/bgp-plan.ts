@@ -25,6 +25,7 @@ import {
   type NodeSkipReason,
   type ServiceSkipReason,
 } from "../node-eligibility.ts";
+import { PlanMemo } from "../plan-memo.ts";
 import type { AdvertisedRoute } from "./adj-rib-out.ts";
 import type { LargeCommunity } from "./attributes.ts";
 
@@ -275,8 +276,8 @@ interface AdInfo {
 
 interface PlanState {
   readonly routes: Map<string, AdvertisedRoute[]>;
-  readonly statuses: Map<string, Set<string>>;
-  readonly announced: { service: string; ip: string }[];
+  readonly statuses: Map<string, { readonly peers: string[] }>;
+  readonly announced: { readonly service: string; readonly ip: string }[];
   readonly skipped: Map<string, ServiceSkipReason | NodeSkipReason>;
 }
 
@@ -317,57 +318,58 @@ function applicableAds(
   });
 }
 
+/** What one Service contributes on this node: routes per peer, or why it is not announced. */
+type Contribution =
+  | { readonly skipped: ServiceSkipReason | NodeSkipReason }
+  | {
+      readonly routes: readonly (readonly [peer: string, route: AdvertisedRoute])[];
+      /** ServiceBGPStatus extra fields: the peers, sorted; undefined when none. */
+      readonly status: { readonly peers: string[] } | undefined;
+      /** Its IPs, for metallb_speaker_announced (when some peer hears them). */
+      readonly announced: readonly { readonly service: string; readonly ip: string }[];
+    };
+
+interface PlanContext {
+  readonly snapshot: SpeakerSnapshot;
+  readonly node: NodeView;
+  readonly ads: readonly AdInfo[];
+  readonly adInfos: readonly AdvertisementInfo[];
+  readonly pools: readonly { name: string; labels: Readonly<Record<string, string>> }[];
+  readonly sessions: readonly string[];
+}
+
 function planService(
   svc: ServiceView,
-  context: {
-    snapshot: SpeakerSnapshot;
-    node: NodeView;
-    ads: readonly AdInfo[];
-    sessions: readonly string[];
-  },
-  state: PlanState,
-): void {
-  const { snapshot, node, ads } = context;
-  const nodeInfo: NodeInfo = { ...node };
+  context: PlanContext,
+  endpoints: EndpointView | undefined,
+): Contribution {
+  const { node } = context;
   const result = eligibleNodes({
-    nodes: [nodeInfo],
+    nodes: [{ ...node } satisfies NodeInfo],
     liveSpeakers: new Set([node.name]),
-    advertisements: ads.map((a) => ({
-      name: a.object.metadata.name ?? "",
-      ...(a.object.spec as Omit<AdvertisementInfo, "name">),
-    })),
-    pools: snapshot.config.pools.map((p) => ({
-      name: p.metadata.name ?? "",
-      labels: p.metadata.labels ?? {},
-    })),
+    advertisements: context.adInfos,
+    pools: context.pools,
     service: {
       labels: svc.labels,
       ips: svc.ips,
       pool: svc.pool,
       externalTrafficPolicy: svc.externalTrafficPolicyLocal ? "Local" : "Cluster",
     },
-    endpoints: endpointInfos(snapshot.endpoints.get(svc.key)),
+    endpoints: endpointInfos(endpoints),
   });
-  if (!result.ok) {
-    state.skipped.set(svc.key, result.reason);
-    return;
-  }
+  if (!result.ok) return { skipped: result.reason };
   const reason = result.ineligible.get(node.name);
-  if (reason !== undefined) {
-    state.skipped.set(svc.key, reason);
-    return;
-  }
-  const poolLabels =
-    snapshot.config.pools.find((p) => p.metadata.name === svc.pool)?.metadata.labels ?? {};
-  addRoutes(svc, applicableAds(svc, ads, poolLabels, node), context.sessions, state);
+  if (reason !== undefined) return { skipped: reason };
+  const poolLabels = context.pools.find((p) => p.name === svc.pool)?.labels ?? {};
+  return serviceRoutes(svc, applicableAds(svc, context.ads, poolLabels, node), context.sessions);
 }
 
-function addRoutes(
+function serviceRoutes(
   svc: ServiceView,
   ads: readonly AdInfo[],
   sessions: readonly string[],
-  state: PlanState,
-): void {
+): Contribution {
+  const routes: (readonly [string, AdvertisedRoute])[] = [];
   const peers = new Set<string>();
   for (const ad of ads) {
     const targets = peersOf(ad.object, sessions);
@@ -375,13 +377,24 @@ function addRoutes(
       const ip = parseIp(text);
       if (ip === undefined) continue;
       const route = routeFor(ip, ad);
-      for (const peer of targets) state.routes.get(peer)?.push(route);
+      for (const peer of targets) routes.push([peer, route]);
     }
     for (const peer of targets) peers.add(peer);
   }
-  if (peers.size === 0) return;
-  state.statuses.set(svc.key, peers);
-  for (const ip of svc.ips) state.announced.push({ service: svc.key, ip });
+  if (peers.size === 0) return { routes, status: undefined, announced: [] };
+  const announced = svc.ips.map((ip) => ({ service: svc.key, ip }));
+  return { routes, status: { peers: [...peers].sort() }, announced };
+}
+
+function apply(svc: ServiceView, contribution: Contribution, state: PlanState): void {
+  if ("skipped" in contribution) {
+    state.skipped.set(svc.key, contribution.skipped);
+    return;
+  }
+  for (const [peer, route] of contribution.routes) state.routes.get(peer)?.push(route);
+  if (contribution.status === undefined) return;
+  state.statuses.set(svc.key, contribution.status);
+  state.announced.push(...contribution.announced);
 }
 
 function sessionsFor(
@@ -402,7 +415,10 @@ function sessionsFor(
   return configs;
 }
 
-export function planBgp(input: BgpPlanInput): BgpPlan {
+/** Per-Service results kept between plans (plan-memo.ts). */
+export type BgpPlanMemo = PlanMemo<Contribution>;
+
+export function planBgp(input: BgpPlanInput, memo: BgpPlanMemo = new PlanMemo()): BgpPlan {
   const { snapshot, self } = input;
   const problems: string[] = [];
   const state: PlanState = {
@@ -422,8 +438,32 @@ export function planBgp(input: BgpPlanInput): BgpPlan {
     const object = { ...ad, spec: ad.spec ?? {} };
     return { object, resolved: resolveCommunities(object, aliases, problems) };
   });
-  const context = { snapshot, node, ads, sessions: [...configs.keys()] };
-  for (const svc of snapshot.services) planService(svc, context, state);
+  const context: PlanContext = {
+    snapshot,
+    node,
+    ads,
+    adInfos: ads.map((a) => ({
+      name: a.object.metadata.name ?? "",
+      ...(a.object.spec as Omit<AdvertisementInfo, "name">),
+    })),
+    pools: snapshot.config.pools.map((p) => ({
+      name: p.metadata.name ?? "",
+      labels: p.metadata.labels ?? {},
+    })),
+    sessions: [...configs.keys()],
+  };
+  // Besides the Service and its endpoints, a contribution depends on the
+  // configuration, this Node and which sessions exist (passwords only decide
+  // whether a session exists).
+  memo.begin([snapshot.config, node, context.sessions.join()]);
+  for (const svc of snapshot.services) {
+    const endpoints = snapshot.endpoints.get(svc.key);
+    apply(
+      svc,
+      memo.get(svc, endpoints, () => planService(svc, context, endpoints)),
+      state,
+    );
+  }
   return { ...finish(configs, state), problems };
 }
 
@@ -435,7 +475,5 @@ function finish(
   for (const [name, config] of configs) {
     peers.set(name, { config, routes: state.routes.get(name) ?? [] });
   }
-  const statuses = new Map<string, { peers: string[] }>();
-  for (const [key, names] of state.statuses) statuses.set(key, { peers: [...names].sort() });
-  return { peers, statuses, announced: state.announced, skipped: state.skipped };
+  return { peers, statuses: state.statuses, announced: state.announced, skipped: state.skipped };
 }

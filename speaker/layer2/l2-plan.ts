@@ -12,7 +12,8 @@ import {
   type PoolInfo,
   type ServiceSkipReason,
 } from "../node-eligibility.ts";
-import { assignOwners, type IpCandidates } from "./ownership.ts";
+import { PlanMemo } from "../plan-memo.ts";
+import { assignOwners, type IpCandidates, type IpOwner } from "./ownership.ts";
 
 export interface L2Plan {
   /** IP → interfaces, for the ARP and NDP announcers. */
@@ -48,56 +49,92 @@ function configInfos(snapshot: SpeakerSnapshot): { ads: AdvertisementInfo[]; poo
   return { ads, pools };
 }
 
+/** What one Service contributes: its IPs' candidates, or why nobody announces it. */
+type ServiceCandidates = readonly IpCandidates[] | ServiceSkipReason;
+
+/** Per-Service results kept between plans (see plan-memo.ts), and the owners they decided. */
+export class L2PlanMemo {
+  readonly services = new PlanMemo<ServiceCandidates>();
+  readonly owners = new WeakMap<IpCandidates, IpOwner>();
+  readonly owned = new WeakMap<IpOwner, Owned>();
+}
+
 export function planLayer2(
   snapshot: SpeakerSnapshot,
   liveSpeakers: ReadonlySet<string>,
   self: string,
+  memo = new L2PlanMemo(),
 ): L2Plan {
   const { ads, pools } = configInfos(snapshot);
   const nodes: NodeInfo[] = snapshot.nodes.map((n) => ({ ...n }));
+  // Everything a Service's candidates depend on besides the Service and its endpoints.
+  memo.services.begin([snapshot.config, snapshot.nodes, [...liveSpeakers].sort().join()]);
   const candidates: IpCandidates[] = [];
   const skipped = new Map<string, ServiceSkipReason>();
   for (const svc of snapshot.services) {
-    const result = eligibleNodes({
-      nodes,
-      liveSpeakers,
-      advertisements: ads,
-      pools,
-      service: {
-        labels: svc.labels,
-        ips: svc.ips,
-        pool: svc.pool,
-        externalTrafficPolicy: svc.externalTrafficPolicyLocal ? "Local" : "Cluster",
-      },
-      endpoints: endpointInfos(snapshot.endpoints.get(svc.key)),
+    const endpoints = snapshot.endpoints.get(svc.key);
+    const result = memo.services.get(svc, endpoints, () => {
+      const r = eligibleNodes({
+        nodes,
+        liveSpeakers,
+        advertisements: ads,
+        pools,
+        service: {
+          labels: svc.labels,
+          ips: svc.ips,
+          pool: svc.pool,
+          externalTrafficPolicy: svc.externalTrafficPolicyLocal ? "Local" : "Cluster",
+        },
+        endpoints: endpointInfos(endpoints),
+      });
+      return r.ok
+        ? svc.ips.map((ip) => ({ ip, service: svc.key, eligible: r.eligible }))
+        : r.reason;
     });
-    if (!result.ok) {
-      skipped.set(svc.key, result.reason);
-      continue;
-    }
-    for (const ip of svc.ips) candidates.push({ ip, service: svc.key, eligible: result.eligible });
+    if (typeof result === "string") skipped.set(svc.key, result);
+    else candidates.push(...result);
   }
-  return ownPlan(assignOwners(candidates), self, skipped);
+  return ownPlan(assignOwners(candidates, memo.owners), self, skipped, memo);
+}
+
+/** What an owned IP puts in the plan; kept per IpOwner object (stable while unchanged). */
+interface Owned {
+  readonly announcement: L2Announcement;
+  readonly announced: readonly { service: string; ip: string }[];
+  /** ServiceL2Status extra fields for its Services. */
+  readonly status: { interfaces: { name: string }[] };
+}
+
+function owned(owner: IpOwner): Owned {
+  const interfaces = owner.interfaces.length === 0 ? "all" : owner.interfaces;
+  return {
+    announcement: { ip: owner.ip, interfaces },
+    announced: owner.services.map((service) => ({ service, ip: owner.ip })),
+    status: { interfaces: owner.interfaces.map((name) => ({ name })) },
+  };
 }
 
 function ownPlan(
   owners: ReturnType<typeof assignOwners>,
   self: string,
   skipped: L2Plan["skipped"],
+  memo: L2PlanMemo,
 ): L2Plan {
   const announcements = new Map<string, L2Announcement>();
   const statuses = new Map<string, { interfaces: { name: string }[] }>();
   const announced: { service: string; ip: string }[] = [];
   for (const owner of owners.values()) {
     if (owner.owner !== self) continue;
-    const interfaces = owner.interfaces.length === 0 ? "all" : owner.interfaces;
-    announcements.set(owner.ip, { ip: owner.ip, interfaces });
+    let mine = memo.owned.get(owner);
+    if (mine === undefined) {
+      mine = owned(owner);
+      memo.owned.set(owner, mine);
+    }
+    announcements.set(owner.ip, mine.announcement);
+    announced.push(...mine.announced);
     for (const service of owner.services) {
-      announced.push({ service, ip: owner.ip });
       // MetalLB: the interfaces of the first IP; [] when all (§1.7).
-      if (!statuses.has(service)) {
-        statuses.set(service, { interfaces: owner.interfaces.map((name) => ({ name })) });
-      }
+      if (!statuses.has(service)) statuses.set(service, mine.status);
     }
   }
   return { announcements, statuses, announced, skipped };

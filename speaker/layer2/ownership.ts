@@ -173,8 +173,17 @@ function decide(ip: string, claims: readonly IpCandidates[], hashes: NodeHashes)
   };
 }
 
-/** One owner per IP over every Service's claims; IPs nobody may announce have owner undefined. */
-export function assignOwners(claims: Iterable<IpCandidates>): Map<string, IpOwner> {
+/**
+ * One owner per IP over every Service's claims; IPs nobody may announce have
+ * owner undefined. `decided` remembers the decision for an IP only one
+ * Service claims, keyed by that claim object: the decision depends on nothing
+ * else, so a caller that keeps claim objects while they are unchanged
+ * (l2-plan.ts's memo) hashes only the IPs that changed.
+ */
+export function assignOwners(
+  claims: Iterable<IpCandidates>,
+  decided = new WeakMap<IpCandidates, IpOwner>(),
+): Map<string, IpOwner> {
   const byIp = new Map<string, IpCandidates[]>();
   for (const claim of claims) {
     const list = byIp.get(claim.ip);
@@ -183,7 +192,15 @@ export function assignOwners(claims: Iterable<IpCandidates>): Map<string, IpOwne
   }
   const hashes = new NodeHashes();
   const out = new Map<string, IpOwner>();
-  for (const [ip, list] of byIp) out.set(ip, decide(ip, list, hashes));
+  for (const [ip, list] of byIp) {
+    const only = list.length === 1 ? list[0] : undefined;
+    let owner = only === undefined ? undefined : decided.get(only);
+    if (owner === undefined) {
+      owner = decide(ip, list, hashes);
+      if (only !== undefined) decided.set(only, owner);
+    }
+    out.set(ip, owner);
+  }
   return out;
 }
 
