@@ -15,6 +15,7 @@ export interface ServiceLike {
   metadata: {
     name?: string | undefined;
     namespace?: string | undefined;
+    uid?: string | undefined;
     labels?: Record<string, string> | undefined;
     annotations?: Record<string, string> | undefined;
   };
@@ -182,6 +183,7 @@ export function readService(
     request: {
       key: `${namespace}/${svc.metadata.name ?? ""}`,
       namespace,
+      ...(svc.metadata.uid === undefined ? {} : { uid: svc.metadata.uid }),
       labels: svc.metadata.labels ?? {},
       families,
       familyPolicy: policy,

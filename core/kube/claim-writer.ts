@@ -26,6 +26,7 @@ export function holderOf(h: Holder): ClaimHolder {
   return {
     namespace,
     name,
+    ...(h.uid === undefined ? {} : { uid: h.uid }),
     ...(h.sharingKey === undefined ? {} : { sharingKey: h.sharingKey }),
     backendKey: h.backendKey,
     ports: h.ports.map((p) => ({ protocol: p.protocol, port: p.port })),

@@ -74,6 +74,7 @@ export class ServiceAssigner {
     const { allocator } = this.#o.view;
     const holder: Holder = {
       serviceKey: request.key,
+      uid: request.uid,
       sharingKey: request.sharingKey,
       backendKey: request.backendKey,
       ports: request.ports,
