@@ -183,7 +183,7 @@ export function readService(
     request: {
       key: `${namespace}/${svc.metadata.name ?? ""}`,
       namespace,
-      ...(svc.metadata.uid === undefined ? {} : { uid: svc.metadata.uid }),
+      uid: svc.metadata.uid,
       labels: svc.metadata.labels ?? {},
       families,
       familyPolicy: policy,
