@@ -20,11 +20,11 @@ import {
   advertisementCoversPool,
   eligibleNodes,
   type AdvertisementInfo,
-  type EndpointInfo,
   type NodeInfo,
   type NodeSkipReason,
   type ServiceSkipReason,
 } from "../node-eligibility.ts";
+import { endpointInfos, serviceInfo } from "../plan-inputs.ts";
 import { PlanMemo } from "../plan-memo.ts";
 import type { AdvertisedRoute } from "./adj-rib-out.ts";
 import type { LargeCommunity } from "./attributes.ts";
@@ -259,16 +259,6 @@ export function aggregatePrefix(ip: IpAddress, length: number): string {
   return `${formatIp({ family: ip.family, value })}/${len}`;
 }
 
-function endpointInfos(view: EndpointView | undefined): EndpointInfo[] {
-  if (view === undefined || !view.anyServing) return [];
-  const endpoints: EndpointInfo[] = [...view.nodes].map((nodeName) => ({
-    nodeName,
-    serving: true,
-  }));
-  if (endpoints.length === 0) endpoints.push({ serving: true });
-  return endpoints;
-}
-
 interface AdInfo {
   readonly object: AdObject;
   readonly resolved: ResolvedCommunities;
@@ -349,12 +339,7 @@ function planService(
     liveSpeakers: new Set([node.name]),
     advertisements: context.adInfos,
     pools: context.pools,
-    service: {
-      labels: svc.labels,
-      ips: svc.ips,
-      pool: svc.pool,
-      externalTrafficPolicy: svc.externalTrafficPolicyLocal ? "Local" : "Cluster",
-    },
+    service: serviceInfo(svc),
     endpoints: endpointInfos(endpoints),
   });
   if (!result.ok) return { skipped: result.reason };

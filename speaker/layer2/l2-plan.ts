@@ -3,15 +3,15 @@
 // from the same view (node-eligibility.ts decides who may, ownership.ts who
 // does), and so the planner can run on a worker thread unchanged.
 import type { L2Announcement } from "../announcer.ts";
-import type { EndpointView, SpeakerSnapshot } from "../cluster-view.ts";
+import type { SpeakerSnapshot } from "../cluster-view.ts";
 import {
   eligibleNodes,
   type AdvertisementInfo,
-  type EndpointInfo,
   type NodeInfo,
   type PoolInfo,
   type ServiceSkipReason,
 } from "../node-eligibility.ts";
+import { endpointInfos, serviceInfo } from "../plan-inputs.ts";
 import { PlanMemo } from "../plan-memo.ts";
 import { assignOwners, type IpCandidates, type IpOwner } from "./ownership.ts";
 
@@ -24,17 +24,6 @@ export interface L2Plan {
   readonly announced: readonly { service: string; ip: string }[];
   /** Services nobody announces, and why (for logs). */
   readonly skipped: ReadonlyMap<string, ServiceSkipReason>;
-}
-
-function endpointInfos(view: EndpointView | undefined): EndpointInfo[] {
-  if (view === undefined || !view.anyServing) return [];
-  const endpoints: EndpointInfo[] = [...view.nodes].map((nodeName) => ({
-    nodeName,
-    serving: true,
-  }));
-  // Serving endpoints without a node still make the Service servable (Cluster policy).
-  if (endpoints.length === 0) endpoints.push({ serving: true });
-  return endpoints;
 }
 
 function configInfos(snapshot: SpeakerSnapshot): { ads: AdvertisementInfo[]; pools: PoolInfo[] } {
@@ -79,12 +68,7 @@ export function planLayer2(
         liveSpeakers,
         advertisements: ads,
         pools,
-        service: {
-          labels: svc.labels,
-          ips: svc.ips,
-          pool: svc.pool,
-          externalTrafficPolicy: svc.externalTrafficPolicyLocal ? "Local" : "Cluster",
-        },
+        service: serviceInfo(svc),
         endpoints: endpointInfos(endpoints),
       });
       return r.ok

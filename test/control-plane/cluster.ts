@@ -663,3 +663,30 @@ export function kubectlAt(
     child.stdin.end(input);
   });
 }
+
+/** `kubectl apply` of objects as one List. */
+export function applyAt(
+  cp: Pick<ControlPlane, "binaries" | "kubeconfig">,
+  objects: readonly unknown[],
+): Promise<string> {
+  const list = { apiVersion: "v1", kind: "List", items: objects };
+  return kubectlAt(cp, ["apply", "-f", "-"], JSON.stringify(list));
+}
+
+/** Merges `status` into an object through its status subresource (no kubelet or controller here writes it). */
+export function patchStatusAt(
+  cp: Pick<ControlPlane, "binaries" | "kubeconfig">,
+  target: { kind: string; name: string; namespace?: string | undefined },
+  status: unknown,
+): Promise<string> {
+  return kubectlAt(cp, [
+    "patch",
+    target.kind,
+    target.name,
+    ...(target.namespace === undefined ? [] : ["-n", target.namespace]),
+    "--subresource=status",
+    "--type=merge",
+    "-p",
+    JSON.stringify({ status }),
+  ]);
+}

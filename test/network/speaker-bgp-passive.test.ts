@@ -9,7 +9,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { allCrds } from "../../core/api/crd-manifests.ts";
 import { ensureControlPlaneBinaries } from "../control-plane/binaries.ts";
-import { kubectlAt, startControlPlane, type ControlPlane } from "../control-plane/cluster.ts";
+import {
+  applyAt,
+  kubectlAt,
+  patchStatusAt,
+  startControlPlane,
+  type ControlPlane,
+} from "../control-plane/cluster.ts";
 import { startApiRelay } from "../lab/api-access.ts";
 import { waitFor } from "../lab/exec.ts";
 import { startFrr, type Frr } from "../lab/frr.ts";
@@ -44,19 +50,13 @@ describe("metallb-ts speaker, passive BGP peering (--bgp-listen-port)", () => {
     if (!cp) throw new Error("no control plane");
     return kubectlAt(cp, args, input);
   };
-  const apply = (...objects: Json[]): Promise<string> =>
-    k(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
+  const controlPlane = (): ControlPlane => {
+    if (!cp) throw new Error("no control plane");
+    return cp;
+  };
+  const apply = (...objects: Json[]): Promise<string> => applyAt(controlPlane(), objects);
   const setStatus = (kind: string, name: string, status: Json, ns?: string): Promise<string> =>
-    k([
-      "patch",
-      kind,
-      name,
-      ...(ns === undefined ? [] : ["-n", ns]),
-      "--subresource=status",
-      "--type=merge",
-      "-p",
-      JSON.stringify({ status }),
-    ]);
+    patchStatusAt(controlPlane(), { kind, name, namespace: ns }, status);
 
   async function neighbor(): Promise<FrrNeighbor | undefined> {
     const j = await rtr?.json<Record<string, FrrNeighbor | undefined>>(

@@ -10,7 +10,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { allCrds } from "../../core/api/crd-manifests.ts";
 import { ensureControlPlaneBinaries } from "../control-plane/binaries.ts";
-import { kubectlAt, startControlPlane, type ControlPlane } from "../control-plane/cluster.ts";
+import {
+  applyAt,
+  kubectlAt,
+  patchStatusAt,
+  startControlPlane,
+  type ControlPlane,
+} from "../control-plane/cluster.ts";
 import { startApiRelay } from "../lab/api-access.ts";
 import { waitFor } from "../lab/exec.ts";
 import { startFrr, type Frr } from "../lab/frr.ts";
@@ -40,19 +46,13 @@ describe("metallb-ts speaker over BGP (FRR, three nodes)", () => {
     if (!cp) throw new Error("no control plane");
     return kubectlAt(cp, args, input);
   };
-  const apply = (...objects: Json[]): Promise<string> =>
-    k(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
+  const controlPlane = (): ControlPlane => {
+    if (!cp) throw new Error("no control plane");
+    return cp;
+  };
+  const apply = (...objects: Json[]): Promise<string> => applyAt(controlPlane(), objects);
   const setStatus = (kind: string, name: string, status: Json, ns?: string): Promise<string> =>
-    k([
-      "patch",
-      kind,
-      name,
-      ...(ns === undefined ? [] : ["-n", ns]),
-      "--subresource=status",
-      "--type=merge",
-      "-p",
-      JSON.stringify({ status }),
-    ]);
+    patchStatusAt(controlPlane(), { kind, name, namespace: ns }, status);
 
   const host = (n: string): { ipv4: string; ipv6: string } => {
     if (!lan) throw new Error("no lan");
