@@ -1,0 +1,63 @@
+// The recorder's bounds, with a fake API: at most `inFlight` creates at once,
+// at most `queued` waiting, the rest dropped and counted, one warning per burst.
+import type { CoreV1Api } from "@kubernetes/client-node";
+import { describe, expect, it } from "vitest";
+import { createLogger } from "../logger.ts";
+import { EventRecorder } from "./event-recorder.ts";
+
+function fakeApi() {
+  const calls: { reason: string | undefined; resolve: () => void }[] = [];
+  let peak = 0;
+  let open = 0;
+  const api = {
+    createNamespacedEvent: (req: { body: { reason?: string } }) =>
+      new Promise<void>((resolve) => {
+        open++;
+        peak = Math.max(peak, open);
+        calls.push({
+          reason: req.body.reason,
+          resolve: () => {
+            open--;
+            resolve();
+          },
+        });
+      }),
+  } as unknown as CoreV1Api;
+  return { api, calls, peak: () => peak };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+const target = { namespace: "ns", name: "svc" };
+const event = (n: number) => ({ type: "Normal" as const, reason: `r${String(n)}`, message: "m" });
+
+describe("EventRecorder", () => {
+  it("sends at most inFlight at once, keeps order, drops beyond the queue", async () => {
+    const { api, calls, peak } = fakeApi();
+    const warnings: unknown[] = [];
+    const log = createLogger("test", "silent");
+    log.warn = ((o: unknown) => {
+      warnings.push(o);
+    });
+    const recorder = new EventRecorder(api, "c", log, { inFlight: 2, queued: 3 });
+    for (let i = 0; i < 10; i++) recorder.record(target, event(i));
+    // 2 in flight, 3 queued, 5 dropped with a single warning.
+    expect(calls.map((c) => c.reason)).toEqual(["r0", "r1"]);
+    expect(recorder.dropped).toBe(5);
+    expect(warnings).toHaveLength(1);
+    while (calls.some((c) => c.reason !== "done")) {
+      const open = calls.filter((c) => c.reason !== "done");
+      for (const c of open) {
+        c.resolve();
+        c.reason = "done";
+      }
+      await tick();
+      await tick();
+    }
+    expect(peak()).toBe(2);
+    expect(calls).toHaveLength(5);
+    // Drained: a new burst warns again.
+    for (let i = 0; i < 6; i++) recorder.record(target, event(i));
+    expect(recorder.dropped).toBe(6);
+    expect(warnings).toHaveLength(2);
+  });
+});
