@@ -6,90 +6,49 @@
 // (its veth down: node and speaker gone for the LAN), and only the owner's
 // speaker SIGKILLed (the node still serves; what is timed is the client's
 // traffic moving to the new owner once it announces).
-import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { waitFor } from "../test/lab/exec.ts";
 import { addVip, curl, startHttpListener } from "../test/lab/l2.ts";
 import { createSpeakerLab, NAMESPACE, type SpeakerLab } from "../test/lab/speaker-lab.ts";
-import { percentile, printJsonLine, round } from "./bench-stats.ts";
+import { printJsonLine, round } from "./bench-stats.ts";
+import type { Answer } from "./l2/answer-log.ts";
+import { AnswerProbe } from "./l2/answer-probe.ts";
+import { summarizeFailover } from "./l2/failover-stats.ts";
+import { failoverTrial } from "./l2/failover-trial.ts";
 
 const VIP = "192.0.2.100";
 const PORT = 8080;
 const PROBE = join(dirname(fileURLToPath(import.meta.url)), "l2", "failover-probe.ts");
+const DEADLINE_MS = 30_000;
 
-interface Answer {
-  at: number;
-  node: string;
-}
-
-class Probe {
-  readonly answers: Answer[] = [];
-  readonly #stop: () => void;
-
-  constructor(lab: SpeakerLab) {
-    const child = spawn(
-      "ip",
-      ["netns", "exec", lab.lan.nsOf("client"), process.execPath, PROBE, `http://${VIP}:${PORT}/`],
-      {
-        stdio: ["pipe", "pipe", "inherit"],
-      },
-    );
-    let buffer = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      buffer += chunk;
-      let newline = buffer.indexOf("\n");
-      while (newline >= 0) {
-        this.answers.push(JSON.parse(buffer.slice(0, newline)) as Answer);
-        buffer = buffer.slice(newline + 1);
-        newline = buffer.indexOf("\n");
-      }
-    });
-    this.#stop = () => {
-      child.stdin.end();
-    };
-  }
-
-  /** ms from `since` to the first answer after it from a node other than `not`. */
-  firstOther(since: number, not: string): number | undefined {
-    const answer = this.answers.find((a) => a.at >= since && a.node !== not);
-    return answer === undefined ? undefined : answer.at - since;
-  }
-
-  /** The node answering now (the latest answer), once the last answers agree. */
-  current(): string | undefined {
-    const last = this.answers.slice(-20);
-    const node = last.at(-1)?.node;
-    return last.length === 20 && last.every((a) => a.node === node) ? node : undefined;
-  }
-
-  stop(): void {
-    this.#stop();
-  }
-}
-
-async function trial(lab: SpeakerLab, probe: Probe, mode: "link" | "kill"): Promise<number> {
-  const owner = await waitFor("a settled owner", () => probe.current(), {
-    timeoutMs: 20_000,
-    stepMs: 50,
-  });
-  const since = Date.now();
-  if (mode === "link") await lab.lan.linkDown(owner);
-  else await lab.stopSpeaker(owner, "SIGKILL");
-  const ms = await waitFor(
-    `another node answers after ${owner}'s ${mode}`,
-    () => probe.firstOther(since, owner),
-    {
-      timeoutMs: 30_000,
-      stepMs: 20,
-    },
+/** The HTTP probe prints {"at": ms since the epoch, "node": who served} per answered request. */
+function httpProbe(lab: SpeakerLab): AnswerProbe {
+  return new AnswerProbe(
+    lab.lan.nsOf("client"),
+    [process.execPath, PROBE, `http://${VIP}:${PORT}/`],
+    (line) => JSON.parse(line) as Answer,
   );
-  if (mode === "link") await lab.lan.linkUp(owner);
-  else await lab.startSpeaker(owner);
-  // The node comes back through its hold-down (ADR 0006) and may take the IP
-  // back; let that settle before the next trial.
-  await sleep(3_500);
+}
+
+async function trial(lab: SpeakerLab, probe: AnswerProbe, mode: "link" | "kill"): Promise<number> {
+  const { owner, ms } = await failoverTrial({
+    answers: probe.log,
+    event: mode,
+    cut: (node) => (mode === "link" ? lab.lan.linkDown(node) : lab.stopSpeaker(node, "SIGKILL")),
+    restore: async (node) => {
+      if (mode === "link") await lab.lan.linkUp(node);
+      else await lab.startSpeaker(node);
+    },
+    // The node comes back through its hold-down (ADR 0006) and may take the IP
+    // back; let that settle before the next trial.
+    settle: () => sleep(3_500),
+    deadlineMs: DEADLINE_MS,
+  });
+  if (ms === undefined) {
+    throw new Error(`timed out waiting for another node answers after ${owner}'s ${mode}`);
+  }
   return ms;
 }
 
@@ -129,7 +88,7 @@ export default async function l2FailoverBench(args: readonly string[]): Promise<
       "curl reaches the VIP",
       async () => (await curl(lab.lan, VIP, PORT)) !== undefined,
     );
-    const probe = new Probe(lab);
+    const probe = httpProbe(lab);
     const results: Record<string, number[]> = { link: [], kill: [] };
     try {
       for (const mode of ["link", "kill"] as const) {
@@ -140,13 +99,14 @@ export default async function l2FailoverBench(args: readonly string[]): Promise<
         }
       }
     } finally {
-      probe.stop();
+      await probe.stop();
     }
     const figures: Record<string, number> = { trials };
     for (const [mode, samples] of Object.entries(results)) {
-      figures[`${mode}_p50_ms`] = round(percentile(samples, 50), 0);
-      figures[`${mode}_p99_ms`] = round(percentile(samples, 99), 0);
-      figures[`${mode}_max_ms`] = round(Math.max(...samples), 0);
+      const summary = summarizeFailover(samples);
+      figures[`${mode}_p50_ms`] = round(summary.p50Ms, 0);
+      figures[`${mode}_p99_ms`] = round(summary.p99Ms, 0);
+      figures[`${mode}_max_ms`] = round(summary.maxMs, 0);
       console.log(
         `${mode === "link" ? "owner's link cut" : "owner's speaker SIGKILLed"}: p50 ${String(figures[`${mode}_p50_ms`])} ms, p99 ${String(figures[`${mode}_p99_ms`])} ms (targets: p50 < 1000, p99 < 2000)`,
       );

@@ -152,14 +152,34 @@ function parseArgs(args: readonly string[]): BenchOptions {
   };
 }
 
-async function runScenario(opts: {
+interface RunOptions {
   cp: ControlPlane;
   scenario: Scenario;
   quick: boolean;
   ca: Buffer;
   dir: string;
   metallbController: string;
-}): Promise<ScenarioResult> {
+  metallbSpeaker: string;
+}
+
+/** The scenario's runs, between its own setUp and undo (if it has them). */
+async function runScenario(opts: RunOptions): Promise<ScenarioResult> {
+  const undo = await opts.scenario.setUp?.({
+    cp: opts.cp,
+    metallbSpeaker: opts.metallbSpeaker,
+    log,
+  });
+  if (undo === undefined) return runRounds(opts);
+  cleanups.push(undo);
+  try {
+    return await runRounds(opts);
+  } finally {
+    cleanups.pop();
+    await undo();
+  }
+}
+
+async function runRounds(opts: RunOptions): Promise<ScenarioResult> {
   const { cp, scenario } = opts;
   const kc = loadKubeConfig(cp.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
@@ -183,7 +203,7 @@ async function runScenario(opts: {
       cleanups.push(() => system.stop());
       try {
         const figures = await scenario.run(
-          { kc, core, namespace, lbClass, quick: opts.quick },
+          { kc, core, namespace, lbClass, quick: opts.quick, logDir, log },
           system,
         );
         runs[name].push(figures);
@@ -252,7 +272,7 @@ export default async function vsMetallbBench(args: readonly string[]): Promise<v
   const started = performance.now();
   const load = loadavg()[0] ?? Number.NaN;
   const bins = await ensureMetallbBinaries(log);
-  log(`MetalLB ${bins.version}: ${bins.controller}`);
+  log(`MetalLB ${bins.version}: ${bins.controller}, ${bins.speaker}`);
   const dir = await mkdtemp(join(tmpdir(), "metallb-ts-vs-metallb-"));
   const cp = await startControlPlane({ dir, log: () => undefined });
   cleanups.push(() => cp.stop());
@@ -271,6 +291,7 @@ export default async function vsMetallbBench(args: readonly string[]): Promise<v
           ca,
           dir,
           metallbController: bins.controller,
+          metallbSpeaker: bins.speaker,
         }),
       );
     }
@@ -286,7 +307,9 @@ export default async function vsMetallbBench(args: readonly string[]): Promise<v
   const totalMinutes = (performance.now() - started) / 60_000;
   const versions = await pinnedVersions();
   const metallbAssignedAll = results.every((res) =>
-    res.runs.MetalLB.every((f) => f.without_status === 0 && (f.restart_without_status ?? 0) === 0),
+    res.runs.MetalLB.every(
+      (f) => (f.without_status ?? 0) === 0 && (f.restart_without_status ?? 0) === 0,
+    ),
   );
   const errorNote = Object.entries(errorLog)
     .map(([tag, e]) => `${tag}: ${e.count} (${e.kinds.map((k) => `"${k}"`).join("; ")})`)
@@ -326,7 +349,7 @@ export default async function vsMetallbBench(args: readonly string[]): Promise<v
       results,
       machine: await machine(load),
       date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
-      versions: `${METALLB_VERSION} (controller built from the Go module proxy), Kubernetes ${versions.kubernetes}`,
+      versions: `${METALLB_VERSION} (controller and speaker built from the Go module proxy), Kubernetes ${versions.kubernetes}`,
       crdNote,
       totalMinutes,
       quick: opts.quick,

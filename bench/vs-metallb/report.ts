@@ -149,7 +149,7 @@ export function docSection(opts: {
   parts.push(...(wins.length === 0 ? ["Nowhere in this run."] : wins));
   parts.push(
     "",
-    "Scenarios 4 (Layer 2 failover) and 5 (BGP) are not measured yet: they need both speakers in the namespace lab.",
+    "Scenario 5 (BGP) is not measured yet: it needs both speakers peering with the namespace lab's router.",
     DOC_END,
   );
   return parts.join("\n");

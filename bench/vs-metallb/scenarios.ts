@@ -1,11 +1,13 @@
 // The side-by-side scenarios. Each takes a fresh namespace and load balancer
 // class and one running system, and returns flat figures (lower is better
 // for every figure, so one ratio column reads the same way throughout).
-// Scenarios 4 (Layer 2 failover) and 5 (BGP) join this list once the
-// namespace lab runs both speakers.
+// Scenario 5 (BGP) joins this list once the namespace lab peers both
+// speakers with its router.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CoreV1Api, KubeConfig, V1Service } from "@kubernetes/client-node";
+import type { ControlPlane } from "../../test/control-plane/cluster.ts";
 import { percentile } from "../bench-stats.ts";
+import { l2FailoverScenario } from "./l2-failover.ts";
 import type { RunningSystem } from "./systems.ts";
 import { trackServices, type ServiceTracker } from "./service-tracker.ts";
 
@@ -15,6 +17,17 @@ export interface ScenarioContext {
   readonly namespace: string;
   readonly lbClass: string;
   readonly quick: boolean;
+  /** The run's log directory (its error-level lines are reported per run). */
+  readonly logDir: string;
+  /** A progress line on the bench's stderr. */
+  readonly log: (line: string) => void;
+}
+
+/** What a scenario's setUp gets: the bench's control plane and MetalLB's speaker binary. */
+export interface SetUpContext {
+  readonly cp: ControlPlane;
+  readonly metallbSpeaker: string;
+  readonly log: (line: string) => void;
 }
 
 /** Figure name → value; names ending in _ms/_s/_mb are shown with their unit. */
@@ -28,6 +41,12 @@ export interface Scenario {
   readonly run: (ctx: ScenarioContext, system: RunningSystem) => Promise<Figures>;
   /** Figures that must be 0 for both systems (reported loudly otherwise). */
   readonly mustBeZero?: readonly string[];
+  /**
+   * What the scenario needs beyond the control plane and the controllers the
+   * runner starts per run (scenario 4: the namespace LAN), built once before
+   * its first run; resolves with its undo, called after its last run.
+   */
+  readonly setUp?: (env: SetUpContext) => Promise<() => Promise<void>>;
 }
 
 export const ALLOCATED_IPS_ANNOTATION = "metallb.io/allocated-ips";
@@ -217,4 +236,5 @@ export const SCENARIOS: readonly Scenario[] = [
       "restart_without_status",
     ],
   },
+  l2FailoverScenario(),
 ];

@@ -1,0 +1,78 @@
+// The namespace LAN scenario 4 (Layer 2 failover) runs on, built once on the
+// bench's control plane and shared by every run of both systems: a bridge
+// with a client (192.0.2.10) and nodes n1–n3 (192.0.2.11–13), each node
+// reaching the API server through the lab's relay, Node objects for them
+// (Ready, InternalIP = the LAN address), the memberlist key both speakers
+// read, and an IPAddressPool on the LAN for the scenario's VIP.
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ControlPlane } from "../../test/control-plane/cluster.ts";
+import { startApiRelay } from "../../test/lab/api-access.ts";
+import { SpeakerLab } from "../../test/lab/speaker-lab.ts";
+import { createLan } from "../../test/lab/topology.ts";
+import { METALLB_NAMESPACE } from "./systems.ts";
+
+/** The pool on the LAN (RFC 5737 TEST-NET-1, as the lab's); never auto-assigned, so no other scenario draws from it. */
+export const L2_POOL = "vs-l2";
+/** The scenario's VIP, requested by the Service so each system announces the same address. */
+export const L2_VIP = "192.0.2.100";
+
+export interface L2Lab {
+  /** The LAN, the Node objects and our speaker's start/stop (test/lab/speaker-lab.ts). */
+  readonly lab: SpeakerLab;
+  /**
+   * The directory holding `secretkey`, as MetalLB's DaemonSet mounts its
+   * `memberlist` Secret (METALLB_ML_SECRET_KEY_PATH); metallb-ts reads the
+   * same file (--memberlist-key-file).
+   */
+  readonly keyDir: string;
+  tearDown(): Promise<void>;
+}
+
+function pool(): unknown {
+  return {
+    apiVersion: "metallb.io/v1beta1",
+    kind: "IPAddressPool",
+    metadata: { name: L2_POOL, namespace: METALLB_NAMESPACE },
+    spec: { addresses: ["192.0.2.100-192.0.2.109"], autoAssign: false },
+  };
+}
+
+/** Builds the LAN on `cp`; on failure removes what it made before rejecting. */
+export async function createL2Lab(cp: ControlPlane): Promise<L2Lab> {
+  const tmp = await mkdtemp(join(tmpdir(), "vs-metallb-l2-"));
+  const keyDir = join(tmp, "memberlist");
+  await mkdir(keyDir);
+  // MetalLB's controller creates the `memberlist` Secret as 16 random bytes,
+  // unpadded base64 (metallb-reference §4.6); here the file is made directly.
+  const keyFile = join(keyDir, "secretkey");
+  await writeFile(keyFile, randomBytes(16).toString("base64").replace(/=+$/, ""));
+  const lan = await createLan({ prefix: "vsm", nodes: 3, client: true }).catch(
+    async (e: unknown) => {
+      await rm(tmp, { recursive: true, force: true });
+      throw e;
+    },
+  );
+  const lab = new SpeakerLab(lan, cp, tmp, keyFile, []);
+  const tearDown = async (): Promise<void> => {
+    await lab
+      .kubectl(["delete", "ipaddresspool", L2_POOL, `--namespace=${METALLB_NAMESPACE}`])
+      .catch(() => undefined);
+    await lab
+      .kubectl(["delete", "node", ...lan.nodes.map((n) => n.name), "--ignore-not-found"])
+      .catch(() => undefined);
+    await lan.destroy();
+    await rm(tmp, { recursive: true, force: true });
+  };
+  try {
+    await startApiRelay(lan, { port: cp.ports.apiserver });
+    await lab.createNodes();
+    await lab.apply([pool()]);
+  } catch (e: unknown) {
+    await tearDown();
+    throw e;
+  }
+  return { lab, keyDir, tearDown };
+}
