@@ -35,9 +35,9 @@ describe("EventRecorder", () => {
     const { api, calls, peak } = fakeApi();
     const warnings: unknown[] = [];
     const log = createLogger("test", "silent");
-    log.warn = ((o: unknown) => {
+    log.warn = (o: unknown) => {
       warnings.push(o);
-    });
+    };
     const recorder = new EventRecorder(api, "c", log, { inFlight: 2, queued: 3 });
     for (let i = 0; i < 10; i++) recorder.record(target, event(i));
     // 2 in flight, 3 queued, 5 dropped with a single warning.
