@@ -25,15 +25,24 @@ import { startFrr, type Frr } from "../test/lab/frr.ts";
 import { createSpeakerLab, NAMESPACE, type SpeakerLab } from "../test/lab/speaker-lab.ts";
 import { percentile, printJsonLine, round } from "./bench-stats.ts";
 import { startControllers } from "./bgp/controllers.ts";
+import { bgpPeers } from "./bgp/frr-peers.ts";
+import { paced } from "./bgp/paced.ts";
+import { processMemory } from "./bgp/process-memory.ts";
 import { RouteMonitor } from "./bgp/route-monitor.ts";
-import { createBulkServices, createEndpointSlice, inParallel } from "./bgp/services.ts";
+import { sessionEstablishedAt } from "./bgp/session-log.ts";
+import {
+  BULK_POOL,
+  bulkIp,
+  createBulkServices,
+  createEndpointSlice,
+  inParallel,
+} from "./bgp/services.ts";
 
 const NODES = ["n1", "n2", "n3"] as const;
 const SPEAKER_ASN = 64513;
 const ROUTER_ASN = 64512;
 /** Shared address space (RFC 6598): only ever inside the lab's namespaces. */
 const PACED_POOL = "100.64.0.0/24";
-const BULK_POOL = "100.64.64.0/18";
 const RATE_PER_S = 5;
 /** How long one route may take before the bench gives up (seconds-long delays were seen at 10,000 Services on a busy machine). */
 const TIMEOUT_MS = 180_000;
@@ -52,10 +61,6 @@ interface Latencies {
   readonly allPaths: number[];
   readonly withdraw: number[];
   readonly assignedInResponse: number;
-}
-
-function bulkIp(i: number): string {
-  return `100.64.${String(64 + Math.floor(i / 256))}.${String(i % 256)}`;
 }
 
 async function configure(lab: SpeakerLab): Promise<void> {
@@ -80,18 +85,11 @@ async function configure(lab: SpeakerLab): Promise<void> {
   ]);
 }
 
-async function summary(frr: Frr): Promise<Record<string, { state?: string; pfxRcd?: number }>> {
-  const j = await frr.json<{ peers?: Record<string, { state?: string; pfxRcd?: number }> }>(
-    "show bgp ipv4 unicast summary json",
-  );
-  return j.peers ?? {};
-}
-
 async function waitEstablished(lab: SpeakerLab, frr: Frr, nodes: readonly string[]) {
   await waitFor(
     `FRR sessions with ${nodes.join(", ")} Established`,
     async () => {
-      const peers = await summary(frr);
+      const peers = await bgpPeers(frr);
       return nodes.every((n) => peers[lab.lan.host(n).ipv4]?.state === "Established");
     },
     { timeoutMs: 60_000, stepMs: 100 },
@@ -166,8 +164,8 @@ async function pacedPhase(
   try {
     await sleep(500);
     const plan0 = await planTotals(lab);
-    const created = await paced(names, (name) => createOne(core, monitor, name));
-    const withdraw = await paced(created, async (c, i) => {
+    const created = await paced(names, RATE_PER_S, (name) => createOne(core, monitor, name));
+    const withdraw = await paced(created, RATE_PER_S, async (c, i) => {
       const t0 = performance.now();
       await core.deleteNamespacedService({ name: names[i] ?? "", namespace: "paced" });
       const gone = await monitor.when((e) => e.prefix === `${c.ip}/32` && e.deleted, t0, {
@@ -212,25 +210,6 @@ async function planTotals(lab: SpeakerLab): Promise<{ count: number; sum: number
   };
 }
 
-/** Starts `fn` for each item at RATE_PER_S (not waiting for the previous one); resolves with all results. */
-async function paced<T, R>(items: readonly T[], fn: (item: T, i: number) => Promise<R>) {
-  const t0 = performance.now();
-  const pending: Promise<R>[] = [];
-  for (const [i, item] of items.entries()) {
-    const due = t0 + (i * 1000) / RATE_PER_S - performance.now();
-    if (due > 0) await sleep(due);
-    pending.push(fn(item, i));
-  }
-  return Promise.all(pending);
-}
-
-async function memory(pid: number): Promise<{ rssMb: number; hwmMb: number }> {
-  const status = await readFile(`/proc/${String(pid)}/status`, "utf8");
-  const kb = (field: string): number =>
-    Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? "NaN");
-  return { rssMb: round(kb("VmRSS") / 1024, 1), hwmMb: round(kb("VmHWM") / 1024, 1) };
-}
-
 /**
  * Epoch ms of the speaker's first "BGP session established" log line after
  * `offset`. The logger writes asynchronously, so the line can land after FRR
@@ -239,12 +218,7 @@ async function memory(pid: number): Promise<{ rssMb: number; hwmMb: number }> {
 async function establishedAt(lab: SpeakerLab, node: string, offset: number): Promise<number> {
   return waitFor(
     `"BGP session established" in ${lab.speakerLog(node)}`,
-    async () => {
-      const text = (await readFile(lab.speakerLog(node), "utf8")).slice(offset);
-      const line = text.split("\n").find((l) => l.includes('"BGP session established"'));
-      const time = line === undefined ? undefined : (JSON.parse(line) as { time?: string }).time;
-      return time === undefined ? undefined : Date.parse(time);
-    },
+    async () => sessionEstablishedAt((await readFile(lab.speakerLog(node), "utf8")).slice(offset)),
     { timeoutMs: 30_000, stepMs: 100 },
   );
 }
@@ -274,7 +248,7 @@ async function ribLoad(
   await waitFor(
     `FRR pfxRcd ${String(count)} from ${nodes.join(", ")}`,
     async () => {
-      const peers = await summary(frr);
+      const peers = await bgpPeers(frr);
       const now = Date.now();
       for (const n of nodes) {
         if (!full.has(n) && (peers[lab.lan.host(n).ipv4]?.pfxRcd ?? 0) >= count) full.set(n, now);
@@ -398,7 +372,7 @@ export default async function bgpBench(args: readonly string[]): Promise<void> {
     const [one] = await ribLoad(lab, frr, ["n1"], sizes.bulk);
     if (one === undefined) throw new Error("no result for n1");
     await sleep(2_000);
-    const mem = await memory(one.pid);
+    const mem = await processMemory(one.pid);
     console.log(
       `one speaker: start → Established ${String(one.startToEstablishedMs)} ms; Established → ${String(sizes.bulk)} prefixes in FRR's RIB ${String(one.establishedToRibMs)} ms (target < 2,000 ms)`,
     );

@@ -15,6 +15,7 @@ import { loadKubeConfig } from "../core/kube/kube-config.ts";
 import { pinnedVersions } from "../test/control-plane/binaries.ts";
 import { kubectlAt, startControlPlane, type ControlPlane } from "../test/control-plane/cluster.ts";
 import { printJsonLine, round } from "./bench-stats.ts";
+import { L2_POOL } from "./vs-metallb/l2-lab.ts";
 import { ensureMetallbBinaries, METALLB_VERSION } from "./vs-metallb/metallb-binaries.ts";
 import {
   docSection,
@@ -73,10 +74,13 @@ async function setUp(cp: ControlPlane): Promise<void> {
     metadata: meta("bench"),
     spec: { addresses: [POOL] },
   });
+  // Only the pools scenarios 1–4 use: scenario 5's BGP pools must not be
+  // announced over Layer 2 too (10,000 gratuitous ARPs from each speaker).
   await apply(cp, {
     apiVersion: "metallb.io/v1beta1",
     kind: "L2Advertisement",
     metadata: meta("bench"),
+    spec: { ipAddressPools: ["bench", L2_POOL] },
   });
   // No scheduler or kubelet: the Pod stays Pending, which is all MetalLB needs
   // (it owns the controller's ConfigurationState). The ServiceAccount

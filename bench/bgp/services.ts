@@ -14,6 +14,14 @@ import {
 
 const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
+/** Where the bulk Services' IPs come from: shared address space (RFC 6598), only ever inside the lab's namespaces; 16,384 addresses. */
+export const BULK_POOL = "100.64.64.0/18";
+
+/** The i-th address of BULK_POOL. Pure. */
+export function bulkIp(i: number): string {
+  return `100.64.${String(64 + Math.floor(i / 256))}.${String(i % 256)}`;
+}
+
 /** Runs `one(i)` for i in [0, count) with `concurrency` calls in flight. */
 export async function inParallel(
   count: number,
@@ -68,9 +76,23 @@ export interface BulkOptions {
   readonly ip: (i: number) => string;
   readonly endpoints: readonly EndpointTarget[];
   readonly concurrency?: number;
+  /** spec.loadBalancerClass (default none). */
+  readonly lbClass?: string;
+  /**
+   * Request `ip(i)` (metallb.io/loadBalancerIPs) instead of writing status,
+   * for when a controller is running: it assigns that very IP and writes
+   * status itself (two writers would race on the status).
+   */
+  readonly requestIp?: boolean;
 }
 
-/** `count` Services `bulk-<i>` with IP `ip(i)` in status and an EndpointSlice each. */
+function bulkAnnotations(o: BulkOptions, i: number): Record<string, string> {
+  return o.requestIp === true
+    ? { "metallb.io/loadBalancerIPs": o.ip(i) }
+    : { "metallb.io/ip-allocated-from-pool": o.pool };
+}
+
+/** `count` Services `bulk-<i>` with IP `ip(i)` in status (or requested) and an EndpointSlice each. */
 export async function createBulkServices(kc: KubeConfig, o: BulkOptions): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   const discovery = kc.makeApiClient(DiscoveryV1Api);
@@ -79,22 +101,25 @@ export async function createBulkServices(kc: KubeConfig, o: BulkOptions): Promis
     await core.createNamespacedService({
       namespace: o.namespace,
       body: {
-        metadata: { name, annotations: { "metallb.io/ip-allocated-from-pool": o.pool } },
+        metadata: { name, annotations: bulkAnnotations(o, i) },
         spec: {
           type: "LoadBalancer",
+          ...(o.lbClass === undefined ? {} : { loadBalancerClass: o.lbClass }),
           allocateLoadBalancerNodePorts: false,
           ports: [{ name: "http", port: 80, protocol: "TCP" }],
         },
       },
     });
-    await core.patchNamespacedServiceStatus(
-      {
-        name,
-        namespace: o.namespace,
-        body: { status: { loadBalancer: { ingress: [{ ip: o.ip(i) }] } } },
-      },
-      MERGE,
-    );
+    if (o.requestIp !== true) {
+      await core.patchNamespacedServiceStatus(
+        {
+          name,
+          namespace: o.namespace,
+          body: { status: { loadBalancer: { ingress: [{ ip: o.ip(i) }] } } },
+        },
+        MERGE,
+      );
+    }
     await createEndpointSlice(discovery, o.namespace, name, o.endpoints);
   });
 }

@@ -1,12 +1,11 @@
 // The side-by-side scenarios. Each takes a fresh namespace and load balancer
 // class and one running system, and returns flat figures (lower is better
 // for every figure, so one ratio column reads the same way throughout).
-// Scenario 5 (BGP) joins this list once the namespace lab peers both
-// speakers with its router.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CoreV1Api, KubeConfig, V1Service } from "@kubernetes/client-node";
 import type { ControlPlane } from "../../test/control-plane/cluster.ts";
 import { percentile } from "../bench-stats.ts";
+import { bgpScenario } from "./bgp.ts";
 import { l2FailoverScenario } from "./l2-failover.ts";
 import type { RunningSystem } from "./systems.ts";
 import { trackServices, type ServiceTracker } from "./service-tracker.ts";
@@ -43,7 +42,7 @@ export interface Scenario {
   readonly mustBeZero?: readonly string[];
   /**
    * What the scenario needs beyond the control plane and the controllers the
-   * runner starts per run (scenario 4: the namespace LAN), built once before
+   * runner starts per run (scenarios 4 and 5: a namespace LAN), built once before
    * its first run; resolves with its undo, called after its last run.
    */
   readonly setUp?: (env: SetUpContext) => Promise<() => Promise<void>>;
@@ -237,4 +236,5 @@ export const SCENARIOS: readonly Scenario[] = [
     ],
   },
   l2FailoverScenario(),
+  bgpScenario(),
 ];

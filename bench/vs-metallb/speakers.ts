@@ -1,5 +1,5 @@
-// Both systems' speakers in the L2 lab's node namespaces, one per node, for
-// one run of scenario 4. metallb-ts: `metallb-ts speaker` with its defaults
+// Both systems' speakers in a namespace LAN's node namespaces, one per node,
+// for one run of scenario 4 (Layer 2, three nodes) or 5 (BGP, one node). metallb-ts: `metallb-ts speaker` with its defaults
 // (test/lab/speaker-lab.ts starts it). MetalLB: its own speaker binary, run
 // as its DaemonSet runs it (config/manifests/metallb-native.yaml: --port=9120
 // --log-level=info and the METALLB_* environment from the Pod's fields), with
@@ -11,8 +11,8 @@ import type { ChildProcess } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { waitFor } from "../../test/lab/exec.ts";
+import type { SpeakerLab } from "../../test/lab/speaker-lab.ts";
 import type { LabHost } from "../../test/lab/topology.ts";
-import type { L2Lab } from "./l2-lab.ts";
 import { METALLB_VERSION } from "./metallb-binaries.ts";
 import { METALLB_NAMESPACE, type SystemName } from "./systems.ts";
 
@@ -27,7 +27,17 @@ export interface SpeakerRun {
   readonly metallbSpeaker: string;
 }
 
+/** The LAN the speakers run in (l2-lab.ts's L2Lab, bgp-lab.ts's BgpLab). */
+export interface SpeakerLan {
+  /** The LAN, the Node objects and our speaker's start/stop. */
+  readonly lab: SpeakerLab;
+  /** The directory holding the memberlist `secretkey` both speakers read. */
+  readonly keyDir: string;
+}
+
 export interface RunningSpeakers {
+  /** The PID of the speaker process in `node` (its own, not a wrapper's). */
+  pid(node: string): number | undefined;
   /** SIGTERM to every speaker (their graceful leave), and what they left behind removed. */
   stop(): Promise<void>;
 }
@@ -70,7 +80,7 @@ function runningStatus(node: LabHost): unknown {
   };
 }
 
-async function createSpeakerPods(l2: L2Lab): Promise<void> {
+async function createSpeakerPods(l2: SpeakerLan): Promise<void> {
   const { lab } = l2;
   await lab.apply(lab.lan.nodes.map(speakerPod));
   for (const node of lab.lan.nodes) {
@@ -87,7 +97,7 @@ async function createSpeakerPods(l2: L2Lab): Promise<void> {
   }
 }
 
-async function deleteSpeakerPods(l2: L2Lab): Promise<void> {
+async function deleteSpeakerPods(l2: SpeakerLan): Promise<void> {
   // Bound to a node without a kubelet: only a forced delete removes them.
   await l2.lab.kubectl([
     "delete",
@@ -100,7 +110,7 @@ async function deleteSpeakerPods(l2: L2Lab): Promise<void> {
   ]);
 }
 
-function metallbEnv(l2: L2Lab, node: LabHost): NodeJS.ProcessEnv {
+function metallbEnv(l2: SpeakerLan, node: LabHost): NodeJS.ProcessEnv {
   return {
     ...process.env,
     KUBECONFIG: l2.lab.cp.kubeconfig,
@@ -116,7 +126,7 @@ function metallbEnv(l2: L2Lab, node: LabHost): NodeJS.ProcessEnv {
 }
 
 async function startMetallbSpeaker(
-  l2: L2Lab,
+  l2: SpeakerLan,
   node: LabHost,
   run: SpeakerRun,
 ): Promise<ChildProcess> {
@@ -149,28 +159,38 @@ async function startMetallbSpeaker(
   return child;
 }
 
-async function startMetallbSpeakers(l2: L2Lab, run: SpeakerRun): Promise<RunningSpeakers> {
+async function startMetallbSpeakers(l2: SpeakerLan, run: SpeakerRun): Promise<RunningSpeakers> {
   await createSpeakerPods(l2);
   const children: ChildProcess[] = [];
+  const pidByNode = new Map<string, number>();
   const stop = async (): Promise<void> => {
     const pids = children.flatMap((c) => (c.pid === undefined ? [] : [c.pid]));
     await Promise.all(pids.map((pid) => l2.lab.lan.processes.stop(pid, 5_000)));
     await deleteSpeakerPods(l2);
   };
   try {
-    for (const node of l2.lab.lan.nodes) children.push(await startMetallbSpeaker(l2, node, run));
+    for (const node of l2.lab.lan.nodes) {
+      const child = await startMetallbSpeaker(l2, node, run);
+      children.push(child);
+      // `ip netns exec` execs the speaker: the child's PID is the speaker's.
+      if (child.pid !== undefined) pidByNode.set(node.name, child.pid);
+    }
   } catch (e: unknown) {
     await stop();
     throw e;
   }
-  return { stop };
+  return {
+    pid: (node) => pidByNode.get(node),
+    stop,
+  };
 }
 
-async function startOurSpeakers(l2: L2Lab, run: SpeakerRun): Promise<RunningSpeakers> {
+async function startOurSpeakers(l2: SpeakerLan, run: SpeakerRun): Promise<RunningSpeakers> {
   const { lab } = l2;
   const nodes = lab.lan.nodes.map((n) => n.name);
   // The lab keeps one log per node across runs: this run's part is copied out at the end.
   const offsets = new Map<string, number>();
+  const pidByNode = new Map<string, number>();
   for (const node of nodes) {
     offsets.set(node, (await readFile(lab.speakerLog(node), "utf8").catch(() => "")).length);
   }
@@ -183,18 +203,22 @@ async function startOurSpeakers(l2: L2Lab, run: SpeakerRun): Promise<RunningSpea
   };
   try {
     for (const node of nodes) {
-      await lab.startSpeaker(node, [`--lb-class=${run.lbClass}`, "--log-level=info"]);
+      const child = await lab.startSpeaker(node, [`--lb-class=${run.lbClass}`, "--log-level=info"]);
+      if (child.pid !== undefined) pidByNode.set(node, child.pid);
     }
   } catch (e: unknown) {
     await stop();
     throw e;
   }
-  return { stop };
+  return {
+    pid: (node) => pidByNode.get(node),
+    stop,
+  };
 }
 
 export function startSpeakers(
   system: SystemName,
-  l2: L2Lab,
+  l2: SpeakerLan,
   run: SpeakerRun,
 ): Promise<RunningSpeakers> {
   return system === "MetalLB" ? startMetallbSpeakers(l2, run) : startOurSpeakers(l2, run);
