@@ -149,7 +149,9 @@ export function docSection(opts: {
   parts.push(...(wins.length === 0 ? ["Nowhere in this run."] : wins));
   parts.push(
     "",
-    "Scenario 5 (BGP) is not measured yet: it needs both speakers peering with the namespace lab's router.",
+    opts.quick
+      ? "This was a `--quick` run (the smaller sizes named in each description); a full run, `npm run bench -- vs-metallb`, replaces it."
+      : "This was a full run.",
     DOC_END,
   );
   return parts.join("\n");
