@@ -99,9 +99,11 @@ describe("lab routers", () => {
         timeoutMs: 10_000,
       },
     );
-    const paths = await waitFor("203.0.113.2/32 at FRR", async () => {
+    // FRR lists a received path before its best-path run marks it (seen in
+    // CI: best false on the first read), so wait for the selection too.
+    const paths = await waitFor("203.0.113.2/32 at FRR, selected", async () => {
       const p = await frr.paths(`${ONLY_N3}/32`);
-      return p.length === 1 ? p : undefined;
+      return p.length === 1 && p[0]?.best === true ? p : undefined;
     });
     expect(paths[0]).toMatchObject({ peer: "192.0.2.13", nexthop: "192.0.2.13", best: true });
   });
