@@ -1,21 +1,24 @@
-// `npm run bench -- vs-metallb [--quick] [--scenario=ID] [--write-doc] [--keep-logs]`: metallb-ts side by
-// side with MetalLB v0.16.1 (built from the Go module proxy), on one local
-// control plane, the same pool, each scenario run A B A B. Prints a table per
-// scenario and one JSON line; a full run (not --quick, or with --write-doc)
-// rewrites the vs-metallb section of BENCHMARKS.md. BENCH_QUICK=1 = --quick.
+// `npm run bench -- vs-metallb [--quick] [--rounds=N] [--scenario=ID] [--write-doc] [--keep-logs]`:
+// metallb-ts side by side with MetalLB v0.16.1 (built from the Go module
+// proxy), the same local control plane and pool: each scenario runs once with
+// each system (A B), scenario after scenario, so the whole run alternates
+// A B A B; --rounds=N repeats each pair N times and reports medians. Every run
+// starts on a fresh control plane (the same binaries and flags): deleting a
+// run's 10,000 Services took 126 s, longer than a new control plane (~10 s),
+// and no run inherits another's etcd history. Prints a table per scenario and
+// one JSON line; a full run (not --quick, or with --write-doc) rewrites the
+// vs-metallb section of BENCHMARKS.md. BENCH_QUICK=1 = --quick.
 import { mkdir, mkdtemp, readdir, readFile, rename, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { CoreV1Api } from "@kubernetes/client-node";
 import { stringify } from "yaml";
-import { API_GROUP } from "../core/api/kinds.ts";
 import { allCrds } from "../core/api/crd-manifests.ts";
 import { loadKubeConfig } from "../core/kube/kube-config.ts";
 import { pinnedVersions } from "../test/control-plane/binaries.ts";
 import { kubectlAt, startControlPlane, type ControlPlane } from "../test/control-plane/cluster.ts";
 import { printJsonLine, round } from "./bench-stats.ts";
-import { L2_POOL } from "./vs-metallb/l2-lab.ts";
 import { ensureMetallbBinaries, METALLB_VERSION } from "./vs-metallb/metallb-binaries.ts";
 import {
   docSection,
@@ -34,7 +37,6 @@ import {
   type SystemName,
 } from "./vs-metallb/systems.ts";
 
-const ROUNDS = 2; // A B A B
 const POOL = "10.200.0.0/16";
 
 /** What to undo if the bench is interrupted (Ctrl-C, SIGTERM): newest first. */
@@ -74,13 +76,14 @@ async function setUp(cp: ControlPlane): Promise<void> {
     metadata: meta("bench"),
     spec: { addresses: [POOL] },
   });
-  // Only the pools scenarios 1–4 use: scenario 5's BGP pools must not be
-  // announced over Layer 2 too (10,000 gratuitous ARPs from each speaker).
+  // The bench pool is announced by BGP only (scenario 5's speaker announces
+  // the scale Services; Layer 2 too would be 10,000 gratuitous ARPs); the
+  // advertisement also keeps metallb-ts from warning that nothing announces it.
   await apply(cp, {
     apiVersion: "metallb.io/v1beta1",
-    kind: "L2Advertisement",
+    kind: "BGPAdvertisement",
     metadata: meta("bench"),
-    spec: { ipAddressPools: ["bench", L2_POOL] },
+    spec: { ipAddressPools: ["bench"] },
   });
   // No scheduler or kubelet: the Pod stays Pending, which is all MetalLB needs
   // (it owns the controller's ConfigurationState). The ServiceAccount
@@ -105,41 +108,9 @@ async function setUp(cp: ControlPlane): Promise<void> {
   }
 }
 
-/**
- * Deletes a run's Services (32 deletes in flight: the namespace controller
- * alone deletes them one at a time), then the namespace, waiting until it is
- * gone, and every IPAddressClaim: the next run starts from the same state.
- */
-async function tearDownRun(cp: ControlPlane, namespace: string): Promise<number> {
-  const t0 = performance.now();
-  const core = loadKubeConfig(cp.kubeconfig).makeApiClient(CoreV1Api);
-  const names = (await core.listNamespacedService({ namespace })).items.map(
-    (s) => s.metadata?.name ?? "",
-  );
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 32 }, async () => {
-      for (let i = next++; i < names.length; i = next++) {
-        // A timed-out delete is left to the namespace deletion below.
-        await core
-          .deleteNamespacedService({ name: names[i] ?? "", namespace })
-          .catch(() => undefined);
-      }
-    }),
-  );
-  await kubectlAt(cp, ["delete", "namespace", namespace, "--wait=true", "--timeout=600s"]);
-  const objects = loadKubeConfig(cp.kubeconfig).makeApiClient(CustomObjectsApi);
-  await objects.deleteCollectionNamespacedCustomObject({
-    group: API_GROUP,
-    version: "v1beta1",
-    namespace: METALLB_NAMESPACE,
-    plural: "ipaddressclaims",
-  });
-  return (performance.now() - t0) / 1000;
-}
-
 interface BenchOptions {
   readonly quick: boolean;
+  readonly rounds: number;
   readonly writeDoc: boolean;
   readonly only: string | undefined;
   readonly keepLogs: boolean;
@@ -148,8 +119,15 @@ interface BenchOptions {
 function parseArgs(args: readonly string[]): BenchOptions {
   const quick = args.includes("--quick") || process.env.BENCH_QUICK === "1";
   const only = args.find((a) => a.startsWith("--scenario="))?.slice("--scenario=".length);
+  const rounds = Number(
+    args.find((a) => a.startsWith("--rounds="))?.slice("--rounds=".length) ?? "1",
+  );
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    throw new Error(`--rounds must be a whole number ≥ 1; got ${String(rounds)}`);
+  }
   return {
     quick,
+    rounds,
     writeDoc: args.includes("--write-doc") || (!quick && only === undefined),
     only,
     keepLogs: args.includes("--keep-logs"),
@@ -157,77 +135,99 @@ function parseArgs(args: readonly string[]): BenchOptions {
 }
 
 interface RunOptions {
-  cp: ControlPlane;
   scenario: Scenario;
   quick: boolean;
-  ca: Buffer;
+  rounds: number;
   dir: string;
   metallbController: string;
   metallbSpeaker: string;
 }
 
-/** The scenario's runs, between its own setUp and undo (if it has them). */
-async function runScenario(opts: RunOptions): Promise<ScenarioResult> {
-  const undo = await opts.scenario.setUp?.({
-    cp: opts.cp,
-    metallbSpeaker: opts.metallbSpeaker,
-    log,
-  });
-  if (undo === undefined) return runRounds(opts);
+/** A fresh control plane with the CRDs, the pool and MetalLB's Pod; stopped by the returned undo. */
+async function freshControlPlane(dir: string): Promise<ControlPlane> {
+  const cp = await startControlPlane({ dir, log: () => undefined });
+  try {
+    await setUp(cp);
+  } catch (e: unknown) {
+    await cp.stop();
+    throw e;
+  }
+  return cp;
+}
+
+/** Newest first: what `undo` registers runs in reverse on a signal, and here once the run ends. */
+async function withCleanup<T>(undo: () => Promise<void>, body: () => Promise<T>): Promise<T> {
   cleanups.push(undo);
   try {
-    return await runRounds(opts);
+    return await body();
   } finally {
     cleanups.pop();
     await undo();
   }
 }
 
-async function runRounds(opts: RunOptions): Promise<ScenarioResult> {
-  const { cp, scenario } = opts;
-  const kc = loadKubeConfig(cp.kubeconfig);
-  const core = kc.makeApiClient(CoreV1Api);
+async function runScenario(opts: RunOptions): Promise<ScenarioResult> {
+  const { scenario } = opts;
   const runs: Record<SystemName, Figures[]> = { "metallb-ts": [], MetalLB: [] };
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < opts.rounds; round++) {
     for (const name of SYSTEMS) {
-      const tag = `${scenario.id}-${name === "MetalLB" ? "metallb" : "ts"}-${round + 1}`;
-      const namespace = `vs-${tag}`;
-      const lbClass = `bench.metallb.io/${tag}`;
+      const tag = `${scenario.id}-${name === "MetalLB" ? "metallb" : "ts"}-${String(round + 1)}`;
       const logDir = join(opts.dir, "logs", tag);
       await mkdir(logDir, { recursive: true });
-      await kubectlAt(cp, ["create", "namespace", namespace]);
-      log(`${scenario.title}: ${name}, run ${round + 1} of ${ROUNDS} (namespace ${namespace})`);
-      const system = await startSystem(name, {
-        cp,
-        ca: opts.ca,
-        lbClass,
-        logDir,
-        metallbController: opts.metallbController,
-      });
-      cleanups.push(() => system.stop());
-      try {
-        const figures = await scenario.run(
-          { kc, core, namespace, lbClass, quick: opts.quick, logDir, log },
-          system,
-        );
-        runs[name].push(figures);
-        log(
-          `  ${JSON.stringify(Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, round2(v)])))}`,
-        );
-      } finally {
-        cleanups.pop();
-        await system.stop();
-      }
+      log(`${scenario.title}: ${name}, run ${String(round + 1)} of ${String(opts.rounds)}`);
+      const t0 = performance.now();
+      const cp = await freshControlPlane(join(opts.dir, `cp-${tag}`));
+      log(`  fresh control plane in ${String(round2((performance.now() - t0) / 1000))} s`);
+      const figures = await withCleanup(
+        () => cp.stop(),
+        () => oneRun({ ...opts, cp, name, tag, logDir }),
+      );
+      runs[name].push(figures);
+      log(
+        `  ${JSON.stringify(Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, round2(v)])))}`,
+      );
       const errors = await errorLines(logDir);
       if (errors.length > 0) {
         errorLog[tag] = { count: errors.length, kinds: errorKinds(errors) };
-        log(`  ${errors.length} error lines logged: ${errorKinds(errors).join(" | ")}`);
+        log(`  ${String(errors.length)} error lines logged: ${errorKinds(errors).join(" | ")}`);
       }
-      const s = await tearDownRun(cp, namespace);
-      log(`  torn down in ${round2(s)} s`);
     }
   }
-  return { scenario, runs };
+  const pooled = scenario.pooled?.();
+  return pooled === undefined ? { scenario, runs } : { scenario, runs, pooled };
+}
+
+/** One system's run of a scenario on `cp`: the scenario's own setUp (its LAN), the system, the measurement. */
+async function oneRun(
+  opts: RunOptions & { cp: ControlPlane; name: SystemName; tag: string; logDir: string },
+): Promise<Figures> {
+  const { cp, scenario } = opts;
+  const namespace = `vs-${opts.tag}`;
+  const lbClass = `bench.metallb.io/${opts.tag}`;
+  await kubectlAt(cp, ["create", "namespace", namespace]);
+  const undoSetUp =
+    (await scenario.setUp?.({ cp, metallbSpeaker: opts.metallbSpeaker, log })) ??
+    (() => Promise.resolve());
+  return withCleanup(undoSetUp, async () => {
+    const system = await startSystem(opts.name, {
+      cp,
+      ca: await readFile(cp.caCert),
+      lbClass,
+      logDir: opts.logDir,
+      metallbController: opts.metallbController,
+    });
+    return withCleanup(
+      () => system.stop(),
+      () => {
+        const kc = loadKubeConfig(cp.kubeconfig);
+        const core = kc.makeApiClient(CoreV1Api);
+        return scenario.run(
+          { kc, core, namespace, lbClass, quick: opts.quick, logDir: opts.logDir, log },
+          system,
+        );
+      },
+    );
+  });
 }
 
 /** Error-level lines the run's processes logged (MetalLB: go-kit JSON; metallb-ts: pino level ≥ 50). */
@@ -278,21 +278,16 @@ export default async function vsMetallbBench(args: readonly string[]): Promise<v
   const bins = await ensureMetallbBinaries(log);
   log(`MetalLB ${bins.version}: ${bins.controller}, ${bins.speaker}`);
   const dir = await mkdtemp(join(tmpdir(), "metallb-ts-vs-metallb-"));
-  const cp = await startControlPlane({ dir, log: () => undefined });
-  cleanups.push(() => cp.stop());
   process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
   const results: ScenarioResult[] = [];
   try {
-    await setUp(cp);
-    const ca = await readFile(cp.caCert);
     const scenarios = SCENARIOS.filter((s) => opts.only === undefined || s.id === opts.only);
     for (const scenario of scenarios) {
       results.push(
         await runScenario({
-          cp,
           scenario,
           quick: opts.quick,
-          ca,
+          rounds: opts.rounds,
           dir,
           metallbController: bins.controller,
           metallbSpeaker: bins.speaker,
@@ -300,7 +295,6 @@ export default async function vsMetallbBench(args: readonly string[]): Promise<v
       );
     }
   } finally {
-    await cp.stop();
     if (opts.keepLogs) {
       const kept = join(tmpdir(), `vs-metallb-logs-${process.pid}`);
       await rename(join(dir, "logs"), kept).catch(() => undefined);
@@ -330,6 +324,7 @@ export default async function vsMetallbBench(args: readonly string[]): Promise<v
   for (const v of violations) console.log(`NOT ZERO: ${v}`);
   printJsonLine("vs-metallb", {
     quick: opts.quick,
+    rounds: opts.rounds,
     metallb: METALLB_VERSION,
     kubernetes: versions.kubernetes,
     minutes: round2(totalMinutes),
@@ -357,6 +352,7 @@ export default async function vsMetallbBench(args: readonly string[]): Promise<v
       crdNote,
       totalMinutes,
       quick: opts.quick,
+      rounds: opts.rounds,
     });
     log(`wrote ${await writeDocSection(section)}`);
   }

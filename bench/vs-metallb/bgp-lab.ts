@@ -1,9 +1,10 @@
-// The namespace LAN scenario 5 (BGP) runs on, built once on the bench's
-// control plane and shared by every run of both systems: one node n1
-// (192.0.2.11) and a router rtr (192.0.2.1) running FRR (bgpd + zebra, AS
-// 64512, n1 a passive neighbour in AS 64513, keepalive 3 s / hold 9 s, as in
-// `npm run bench -- bgp`), the Node object for n1, and the BGP configuration
-// both speakers read: one BGPPeer, one BGPAdvertisement and two pools.
+// The namespace LAN scenario 5 (BGP) runs on, built for each run on its
+// control plane: one node n1 (192.0.2.11) and a router rtr (192.0.2.1)
+// running FRR (bgpd + zebra, AS 64512, n1 a passive neighbour in AS 64513,
+// keepalive 3 s / hold 9 s, as in `npm run bench -- bgp`), the Node object for
+// n1, and the BGP configuration both speakers read: one BGPPeer, and the paced
+// Services' pool with its BGPAdvertisement (the scale Services' pool has its
+// own, made with the control plane).
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +14,6 @@ import { startFrr, type Frr } from "../../test/lab/frr.ts";
 import { SpeakerLab } from "../../test/lab/speaker-lab.ts";
 import { createLan, type Lan } from "../../test/lab/topology.ts";
 import { LOG_MS_TIMESTAMPS } from "../bgp/frr-log.ts";
-import { BULK_POOL } from "../bgp/services.ts";
 import { writeMemberlistKey } from "./memberlist-key.ts";
 import type { SpeakerLan } from "./speakers.ts";
 import { METALLB_NAMESPACE } from "./systems.ts";
@@ -23,8 +23,6 @@ export const SPEAKER_ASN = 64513;
 export const ROUTER_ASN = 64512;
 /** The paced Services' pool (RFC 6598 shared space, never auto-assigned): each system's controller picks from it. */
 export const BGP_PACED_POOL = "vs-bgp-paced";
-/** The bulk Services' pool (bench/bgp/services.ts BULK_POOL): they request their IPs. */
-export const BGP_BULK_POOL = "vs-bgp-bulk";
 const PEER = "vs-bgp-rtr";
 const ADVERTISEMENT = "vs-bgp";
 
@@ -51,7 +49,6 @@ function bgpConfiguration(lan: Lan): unknown[] {
       addresses: ["100.64.0.0/24"],
       autoAssign: false,
     }),
-    metallbObject("IPAddressPool", BGP_BULK_POOL, { addresses: [BULK_POOL], autoAssign: false }),
     // holdTime only: MetalLB's native mode rejects keepaliveTime (metallb-reference §5.4).
     metallbObject("BGPPeer", PEER, {
       peerAddress: lan.host("rtr").ipv4,
@@ -60,7 +57,7 @@ function bgpConfiguration(lan: Lan): unknown[] {
       holdTime: "9s",
     }),
     metallbObject("BGPAdvertisement", ADVERTISEMENT, {
-      ipAddressPools: [BGP_PACED_POOL, BGP_BULK_POOL],
+      ipAddressPools: [BGP_PACED_POOL],
     }),
   ];
 }
@@ -71,7 +68,6 @@ async function deleteConfiguration(lab: SpeakerLab): Promise<void> {
     `bgpadvertisement/${ADVERTISEMENT}`,
     `bgppeer/${PEER}`,
     `ipaddresspool/${BGP_PACED_POOL}`,
-    `ipaddresspool/${BGP_BULK_POOL}`,
   ];
   await lab.kubectl(["delete", ...objects, ns, "--ignore-not-found"]).catch(() => undefined);
   await lab.kubectl(["delete", "node", BGP_NODE, "--ignore-not-found"]).catch(() => undefined);

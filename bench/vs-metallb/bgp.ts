@@ -1,12 +1,12 @@
-// Scenario 5, BGP: each system's speaker in one node namespace peers with FRR
+// Scenario 5, BGP, the last part of each run of the scale scenario
+// (scenarios.ts): each system's speaker in one node namespace peers with FRR
 // (bgp-lab.ts). Per run:
-//  (a) bulk Services (10,000; quick 1,000) exist before the speaker starts,
-//      each requesting its IP from BGP_BULK_POOL, that IP in its status
-//      (written by the system's controller) and a serving endpoint on n1
-//      (bench/bgp/services.ts, as `npm run bench -- bgp` phase 2); the
-//      speaker is started: the figure is FRR's "%ADJCHANGE ... Up" log line
-//      for it (ms timestamps) → the first poll (every 10 ms) of FRR's
-//      summary showing pfxRcd at the count;
+//  (a) the run's scale Services (10,000; quick 1,000) exist before the
+//      speaker starts, each with the IP the system's controller wrote to its
+//      status and an EndpointSlice with a serving endpoint on n1 (written by
+//      the bench before the Services); the speaker is started: the figure is
+//      FRR's "%ADJCHANGE ... Up" log line for it (ms timestamps) → the first
+//      poll (every 10 ms) of FRR's summary showing pfxRcd at the count;
 //  (c) the speaker's VmRSS 2 s later, every prefix announced;
 //  (b) paced Services (100; quick 20) at 5/s from BGP_PACED_POOL, the IP
 //      picked by the system's controller: the create call's start → the /32
@@ -21,18 +21,11 @@ import { bgpPeers } from "../bgp/frr-peers.ts";
 import { paced } from "../bgp/paced.ts";
 import { processMemory } from "../bgp/process-memory.ts";
 import { RouteMonitor } from "../bgp/route-monitor.ts";
-import {
-  bulkIp,
-  createBulkServices,
-  createEndpointSlice,
-  inParallel,
-  type EndpointTarget,
-} from "../bgp/services.ts";
-import { BGP_BULK_POOL, BGP_NODE, BGP_PACED_POOL, createBgpLab, type BgpLab } from "./bgp-lab.ts";
+import { createEndpointSlice, inParallel, type EndpointTarget } from "../bgp/services.ts";
+import { BGP_NODE, BGP_PACED_POOL, createBgpLab, type BgpLab } from "./bgp-lab.ts";
 import {
   ALLOCATED_IPS_ANNOTATION,
   type Figures,
-  type Scenario,
   type ScenarioContext,
   type SetUpContext,
 } from "./scenarios.ts";
@@ -48,12 +41,13 @@ const POLL_MS = 10;
 /** After the RIB is full, before reading RSS: what the speaker allocated while sending settles. */
 const RSS_SETTLE_MS = 2_000;
 
-/** How many bulk Services (RIB load) and paced ones (create → route). */
-function sizes(quick: boolean): { bulk: number; paced: number } {
-  return quick ? { bulk: 1_000, paced: 20 } : { bulk: 10_000, paced: 100 };
+/** How many paced Services (create → route). */
+function pacedCount(quick: boolean): number {
+  return quick ? 20 : 100;
 }
 
-function endpoints(lab: BgpLab): EndpointTarget[] {
+/** A serving endpoint on n1, the speaker's node: what each announced Service's EndpointSlice holds. */
+export function bgpEndpoints(lab: BgpLab): EndpointTarget[] {
   return [{ node: BGP_NODE, address: lab.lab.lan.host(BGP_NODE).ipv4 }];
 }
 
@@ -68,8 +62,8 @@ async function ribLoad(
   ctx: ScenarioContext,
   system: RunningSystem,
   metallbSpeaker: string,
+  count: number,
 ): Promise<RibLoad> {
-  const count = sizes(ctx.quick).bulk;
   const address = lab.lab.lan.host(BGP_NODE).ipv4;
   // Established as FRR saw it, from bgpd's log (ms timestamps): FRR's
   // peerUptimeMsec counts whole seconds, MetalLB's log has whole seconds, and
@@ -155,10 +149,10 @@ async function createToRoute(
 }
 
 async function pacedRoutes(lab: BgpLab, ctx: ScenarioContext): Promise<number[]> {
-  const names = Array.from({ length: sizes(ctx.quick).paced }, (_, i) => `bgp-${String(i)}`);
+  const names = Array.from({ length: pacedCount(ctx.quick) }, (_, i) => `bgp-${String(i)}`);
   const discovery = ctx.kc.makeApiClient(DiscoveryV1Api);
   await inParallel(names.length, 8, (i) =>
-    createEndpointSlice(discovery, ctx.namespace, names[i] ?? "", endpoints(lab)),
+    createEndpointSlice(discovery, ctx.namespace, names[i] ?? "", bgpEndpoints(lab)),
   );
   const monitor = new RouteMonitor(lab.lab.lan.nsOf("rtr"));
   try {
@@ -168,41 +162,21 @@ async function pacedRoutes(lab: BgpLab, ctx: ScenarioContext): Promise<number[]>
   }
 }
 
-/** Resolves once `count` Services of the run have an IP in their status (written by the system's controller). */
-async function allHaveStatus(ctx: ScenarioContext, count: number): Promise<void> {
-  await waitFor(
-    `${String(count)} Services with an IP in their status`,
-    async () => {
-      const list = await ctx.core.listNamespacedService({ namespace: ctx.namespace });
-      return (
-        list.items.filter((s) => s.status?.loadBalancer?.ingress?.[0]?.ip !== undefined).length >=
-        count
-      );
-    },
-    { timeoutMs: RIB_TIMEOUT_MS, stepMs: 500 },
-  );
-}
-
-async function measure(
-  lab: BgpLab,
+/**
+ * The BGP figures of a run whose `count` announced Services (each with an IP
+ * in status and an EndpointSlice on n1) exist: the speaker's start → its RIB at
+ * the router, its RSS, then paced creates → routes.
+ */
+export async function bgpFigures(
+  made: BgpLabRun,
   ctx: ScenarioContext,
   system: RunningSystem,
-  metallbSpeaker: string,
+  count: number,
 ): Promise<Figures> {
-  const { bulk } = sizes(ctx.quick);
-  await createBulkServices(ctx.kc, {
-    namespace: ctx.namespace,
-    count: bulk,
-    pool: BGP_BULK_POOL,
-    ip: bulkIp,
-    endpoints: endpoints(lab),
-    lbClass: ctx.lbClass,
-    requestIp: true,
-  });
-  await allHaveStatus(ctx, bulk);
-  const { speakers, ribMs } = await ribLoad(lab, ctx, system, metallbSpeaker);
+  const { lab, metallbSpeaker } = made;
+  const { speakers, ribMs } = await ribLoad(lab, ctx, system, metallbSpeaker, count);
   try {
-    ctx.log(`  FRR holds ${String(bulk)} prefixes ${String(ribMs)} ms after Established`);
+    ctx.log(`  FRR holds ${String(count)} prefixes ${String(ribMs)} ms after Established`);
     await sleep(RSS_SETTLE_MS);
     const pid = speakers.pid(BGP_NODE);
     const rssMb = pid === undefined ? Number.NaN : (await processMemory(pid)).rssMb;
@@ -218,18 +192,20 @@ async function measure(
   }
 }
 
-/** Scenario 5; its LAN and router are made by setUp, once for all runs of both systems. */
-export function bgpScenario(): Scenario {
-  let made: { lab: BgpLab; metallbSpeaker: string } | undefined;
+export interface BgpLabRun {
+  readonly lab: BgpLab;
+  readonly metallbSpeaker: string;
+}
+
+/** The scenario's setUp (a LAN and router per run) and the lab it made. */
+export function bgpLabPerRun(): {
+  setUp: (env: SetUpContext) => Promise<() => Promise<void>>;
+  current: () => BgpLabRun;
+} {
+  let made: BgpLabRun | undefined;
   return {
-    id: "bgp",
-    title: "5. BGP",
-    description: (quick) => {
-      const n = sizes(quick);
-      return `One node namespace (n1) and a router namespace running FRR (bgpd + zebra, AS 64512, keepalive 3 s / hold 9 s) on one bridge; one BGPPeer (n1 AS 64513 → the router, holdTime 9s) and one BGPAdvertisement; each system's speaker alone in n1 (metallb-ts: \`metallb-ts speaker\` with its defaults; MetalLB: its v0.16.1 speaker binary in its default native BGP mode, flags and environment as its DaemonSet's), each system's controller running. RIB: ${n.bulk.toLocaleString("en-US")} Services exist before the speaker starts (each requesting its IP, which the system's controller wrote to its status, and a serving endpoint on n1); figure = FRR's log line for the session reaching Established (bgpd's \`%ADJCHANGE: … Up\`, millisecond timestamps) → the first poll of FRR's \`show bgp ipv4 unicast summary json\` (one vtysh call every ${String(POLL_MS)} ms) showing pfxRcd ${n.bulk.toLocaleString("en-US")} (late by up to one poll). Speaker RSS = its VmRSS ${String(RSS_SETTLE_MS / 1000)} s later, every prefix announced. Route: then ${String(n.paced)} Services created at ${String(RATE_PER_S)}/s (EndpointSlices written beforehand), each system's controller picking the IP from a non-auto-assign pool named by annotation (metallb-ts: the webhook in the create call; MetalLB: its controller); figure = the create call's start → the /32 in the router's kernel FIB (\`ip monitor route\`).`;
-    },
     setUp: async (env: SetUpContext) => {
-      env.log("5. BGP: building the namespace LAN and the FRR router");
+      env.log("  building the namespace LAN and the FRR router");
       const lab = await createBgpLab(env.cp);
       made = { lab, metallbSpeaker: env.metallbSpeaker };
       return () => {
@@ -237,9 +213,14 @@ export function bgpScenario(): Scenario {
         return lab.tearDown();
       };
     },
-    run: (ctx: ScenarioContext, system: RunningSystem) => {
-      if (made === undefined) throw new Error("the bgp scenario runs only after its setUp");
-      return measure(made.lab, ctx, system, made.metallbSpeaker);
+    current: () => {
+      if (made === undefined) throw new Error("the BGP lab exists only between setUp and its undo");
+      return made;
     },
   };
+}
+
+/** What the BGP part measures, for the scenario's description. */
+export function bgpDescription(quick: boolean, count: string): string {
+  return `BGP: one node namespace (n1) and a router namespace running FRR (bgpd + zebra, AS 64512, keepalive 3 s / hold 9 s) on one bridge; one BGPPeer (n1 AS 64513 → the router, holdTime 9s); each system's speaker alone in n1 (metallb-ts: \`metallb-ts speaker\` with its defaults; MetalLB: its v0.16.1 speaker binary in its default native BGP mode, flags and environment as its DaemonSet's), each system's controller running. RIB: the ${count} Services above (their pool has a BGPAdvertisement; each has an EndpointSlice with a serving endpoint on n1, written before the creates) exist before the speaker starts; bgp_rib_ms = FRR's log line for the session reaching Established (bgpd's \`%ADJCHANGE: … Up\`, millisecond timestamps) → the first poll of FRR's \`show bgp ipv4 unicast summary json\` (one vtysh call every ${String(POLL_MS)} ms) showing pfxRcd ${count} (late by up to one poll). speaker_rss_mb = its VmRSS ${String(RSS_SETTLE_MS / 1000)} s later, every prefix announced. Route: then ${String(pacedCount(quick))} Services created at ${String(RATE_PER_S)}/s (EndpointSlices written beforehand), each system's controller picking the IP from a non-auto-assign pool named by annotation (metallb-ts: the webhook in the create call; MetalLB: its controller); bgp_route = the create call's start → the /32 in the router's kernel FIB (\`ip monitor route\`).`;
 }

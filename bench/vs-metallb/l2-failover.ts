@@ -20,7 +20,7 @@ import { failoverTrial } from "../l2/failover-trial.ts";
 import { createL2Lab, L2_POOL, L2_VIP, type L2Lab } from "./l2-lab.ts";
 import type { Figures, Scenario, ScenarioContext, SetUpContext } from "./scenarios.ts";
 import { startSpeakers } from "./speakers.ts";
-import type { RunningSystem } from "./systems.ts";
+import type { RunningSystem, SystemName } from "./systems.ts";
 
 const ARP_PROBE = join(dirname(fileURLToPath(import.meta.url)), "..", "l2", "arp-probe.ts");
 const SERVICE = "l2-failover";
@@ -33,8 +33,19 @@ const SETTLED_STEADY_MS = 3_000;
 /** MetalLB's speakers re-join memberlist peers they lost every minute (internal/speakerlist). */
 const SETTLE_TIMEOUT_MS = 180_000;
 
+/** Trials per run; with --rounds=N the figures pool the trials of a system's N runs. */
 function trials(quick: boolean): number {
   return quick ? 5 : 20;
+}
+
+function figures(samples: readonly (number | undefined)[]): Figures {
+  const summary = summarizeFailover(samples);
+  return {
+    failover_p50_ms: summary.p50Ms,
+    failover_p99_ms: summary.p99Ms,
+    failover_max_ms: summary.maxMs,
+    failover_timeouts: summary.timeouts,
+  };
 }
 
 function service(ctx: ScenarioContext): V1Service {
@@ -94,7 +105,12 @@ function arpProbe(lan: Lan): AnswerProbe {
   );
 }
 
-async function measure(l2: L2Lab, ctx: ScenarioContext, probe: AnswerProbe): Promise<Figures> {
+/** Each trial's ms, undefined for a timeout. */
+async function measure(
+  l2: L2Lab,
+  ctx: ScenarioContext,
+  probe: AnswerProbe,
+): Promise<(number | undefined)[]> {
   const { lan } = l2.lab;
   const first = await waitFor(
     `one node answering ARP for ${L2_VIP} alone`,
@@ -126,25 +142,24 @@ async function measure(l2: L2Lab, ctx: ScenarioContext, probe: AnswerProbe): Pro
       `  trial ${String(i + 1)}: ${owner}'s link cut, ${ms === undefined ? `no answer within ${String(DEADLINE_MS)} ms` : `answered by another node after ${String(ms)} ms`}; ${owner} sole answerer again ${String(round(settledMs / 1000, 1))} s after the link came back`,
     );
   }
-  const summary = summarizeFailover(samples);
-  return {
-    failover_p50_ms: summary.p50Ms,
-    failover_p99_ms: summary.p99Ms,
-    failover_max_ms: summary.maxMs,
-    failover_timeouts: summary.timeouts,
-  };
+  return samples;
 }
 
-/** Scenario 4; its LAN is made by setUp, once for all runs of both systems. */
+/** Scenario 4; its LAN is made by setUp, for each run on that run's control plane. */
 export function l2FailoverScenario(): Scenario {
   let l2: L2Lab | undefined;
   let metallbSpeaker = "";
+  const trialsOf: Record<SystemName, (number | undefined)[]> = { "metallb-ts": [], MetalLB: [] };
   return {
     id: "l2-failover",
     title: "4. Layer 2 failover",
     description: (quick) =>
-      `Three node namespaces (n1–n3) and a client on one bridge, each node running the system's speaker (metallb-ts: \`metallb-ts speaker\` with its defaults; MetalLB: its v0.16.1 speaker binary with the DaemonSet's flags and environment, memberlist on, its speaker Pods written by hand for peer discovery). One LoadBalancer Service requests ${L2_VIP} from pool ${L2_POOL} (assigned by the system's controller), externalTrafficPolicy Cluster, a serving endpoint on every node. The client broadcasts an ARP who-has for it every 10 ms. ${String(trials(quick))} trials per run: the node whose MAC answers (the last 20 answers agree) has its bridge port set down; figure = link down → first ARP reply from another node; then the link comes back and the next trial waits until the cut node is again the only one answering for ${String(SETTLED_STEADY_MS / 1000)} s (both systems hand the VIP back to it once every speaker counts it in). Timeouts = trials with no answer from another node within ${String(DEADLINE_MS / 1000)} s; the percentiles are over the answered trials.`,
+      `Three node namespaces (n1–n3) and a client on one bridge, each node running the system's speaker (metallb-ts: \`metallb-ts speaker\` with its defaults; MetalLB: its v0.16.1 speaker binary with the DaemonSet's flags and environment, memberlist on, its speaker Pods written by hand for peer discovery). One LoadBalancer Service requests ${L2_VIP} from pool ${L2_POOL} (assigned by the system's controller), externalTrafficPolicy Cluster, a serving endpoint on every node. The client broadcasts an ARP who-has for it every 10 ms. ${String(trials(quick))} trials per run (with more than one run per system, the figures are over all of its trials together): the node whose MAC answers (the last 20 answers agree) has its bridge port set down; figure = link down → first ARP reply from another node; then the link comes back and the next trial waits until the cut node is again the only one answering for ${String(SETTLED_STEADY_MS / 1000)} s (both systems hand the VIP back to it once every speaker counts it in). Timeouts = trials with no answer from another node within ${String(DEADLINE_MS / 1000)} s; the percentiles are over the answered trials.`,
     mustBeZero: ["failover_timeouts"],
+    pooled: () => ({
+      "metallb-ts": figures(trialsOf["metallb-ts"]),
+      MetalLB: figures(trialsOf.MetalLB),
+    }),
     setUp: async (env: SetUpContext) => {
       metallbSpeaker = env.metallbSpeaker;
       env.log("4. Layer 2 failover: building the namespace LAN");
@@ -165,7 +180,9 @@ export function l2FailoverScenario(): Scenario {
       });
       const probe = arpProbe(l2.lab.lan);
       try {
-        return await measure(l2, ctx, probe);
+        const samples = await measure(l2, ctx, probe);
+        trialsOf[system.name].push(...samples);
+        return figures(samples);
       } finally {
         await probe.stop();
         await speakers.stop();

@@ -1,9 +1,9 @@
-// The namespace LAN scenario 4 (Layer 2 failover) runs on, built once on the
-// bench's control plane and shared by every run of both systems: a bridge
-// with a client (192.0.2.10) and nodes n1–n3 (192.0.2.11–13), each node
-// reaching the API server through the lab's relay, Node objects for them
-// (Ready, InternalIP = the LAN address), the memberlist key both speakers
-// read, and an IPAddressPool on the LAN for the scenario's VIP.
+// The namespace LAN scenario 4 (Layer 2 failover) runs on, built for each run
+// on its control plane: a bridge with a client (192.0.2.10) and nodes n1–n3
+// (192.0.2.11–13), each node reaching the API server through the lab's
+// relay, Node objects for them (Ready, InternalIP = the LAN address), the
+// memberlist key both speakers read, and an IPAddressPool on the LAN for the
+// scenario's VIP with its L2Advertisement.
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -31,13 +31,22 @@ export interface L2Lab {
   tearDown(): Promise<void>;
 }
 
-function pool(): unknown {
-  return {
-    apiVersion: "metallb.io/v1beta1",
-    kind: "IPAddressPool",
-    metadata: { name: L2_POOL, namespace: METALLB_NAMESPACE },
-    spec: { addresses: ["192.0.2.100-192.0.2.109"], autoAssign: false },
-  };
+function configuration(): unknown[] {
+  const metadata = { name: L2_POOL, namespace: METALLB_NAMESPACE };
+  return [
+    {
+      apiVersion: "metallb.io/v1beta1",
+      kind: "IPAddressPool",
+      metadata,
+      spec: { addresses: ["192.0.2.100-192.0.2.109"], autoAssign: false },
+    },
+    {
+      apiVersion: "metallb.io/v1beta1",
+      kind: "L2Advertisement",
+      metadata,
+      spec: { ipAddressPools: [L2_POOL] },
+    },
+  ];
 }
 
 /** Builds the LAN on `cp`; on failure removes what it made before rejecting. */
@@ -58,7 +67,12 @@ export async function createL2Lab(cp: ControlPlane): Promise<L2Lab> {
   const lab = new SpeakerLab(lan, cp, tmp, keyFile, []);
   const tearDown = async (): Promise<void> => {
     await lab
-      .kubectl(["delete", "ipaddresspool", L2_POOL, `--namespace=${METALLB_NAMESPACE}`])
+      .kubectl([
+        "delete",
+        `ipaddresspool/${L2_POOL}`,
+        `l2advertisement/${L2_POOL}`,
+        `--namespace=${METALLB_NAMESPACE}`,
+      ])
       .catch(() => undefined);
     await lab
       .kubectl(["delete", "node", ...lan.nodes.map((n) => n.name), "--ignore-not-found"])
@@ -69,7 +83,7 @@ export async function createL2Lab(cp: ControlPlane): Promise<L2Lab> {
   try {
     await startApiRelay(lan, { port: cp.ports.apiserver });
     await lab.createNodes();
-    await lab.apply([pool()]);
+    await lab.apply(configuration());
   } catch (e: unknown) {
     await tearDown();
     throw e;

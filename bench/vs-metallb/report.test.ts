@@ -14,6 +14,15 @@ describe("rows", () => {
     expect(row).toEqual({ figure: "t_ms", ours: 20, theirs: 10, ratio: 2 });
   });
 
+  it("prefers a figure pooled over all runs to the median of the runs", () => {
+    const [row] = rows({
+      scenario,
+      runs: { "metallb-ts": [{ t_ms: 10 }, { t_ms: 30 }], MetalLB: [{ t_ms: 5 }, { t_ms: 15 }] },
+      pooled: { "metallb-ts": { t_ms: 28 }, MetalLB: {} },
+    });
+    expect(row).toEqual({ figure: "t_ms", ours: 28, theirs: 10, ratio: 2.8 });
+  });
+
   it("gives no ratio where MetalLB's figure is 0, and NaN for a figure only one side has", () => {
     const r = rows({
       scenario,

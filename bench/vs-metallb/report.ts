@@ -1,5 +1,5 @@
-// Medians over the A B A B runs, ratio metallb-ts / MetalLB per figure, the
-// printed table and the BENCHMARKS.md section (between marker comments,
+// Per figure: each system's value (the median of its runs with --rounds) and
+// the ratio metallb-ts / MetalLB; the printed table and the BENCHMARKS.md section (between marker comments,
 // replaced whole by each full run).
 import { readFile, writeFile } from "node:fs/promises";
 import { format, resolveConfig } from "prettier";
@@ -17,6 +17,12 @@ export interface ScenarioResult {
   readonly scenario: Scenario;
   /** Per system, one Figures per run, in run order. */
   readonly runs: Record<SystemName, Figures[]>;
+  /**
+   * Per system, figures computed over the samples of all its runs together
+   * (scenario 4's percentiles over every trial); they replace the median of
+   * the runs' own figures of the same name.
+   */
+  readonly pooled?: Record<SystemName, Figures>;
 }
 
 export interface Row {
@@ -40,8 +46,12 @@ export function rows(result: ScenarioResult): Row[] {
     ...result.runs.MetalLB.flatMap((f) => Object.keys(f)),
   ]);
   return [...names].map((figure) => {
-    const ours = median(result.runs["metallb-ts"].map((f) => f[figure] ?? Number.NaN));
-    const theirs = median(result.runs.MetalLB.map((f) => f[figure] ?? Number.NaN));
+    const ours =
+      result.pooled?.["metallb-ts"][figure] ??
+      median(result.runs["metallb-ts"].map((f) => f[figure] ?? Number.NaN));
+    const theirs =
+      result.pooled?.MetalLB[figure] ??
+      median(result.runs.MetalLB.map((f) => f[figure] ?? Number.NaN));
     return { figure, ours, theirs, ratio: theirs === 0 ? Number.NaN : ours / theirs };
   });
 }
@@ -122,6 +132,7 @@ export function docSection(opts: {
   crdNote: string;
   totalMinutes: number;
   quick: boolean;
+  rounds: number;
 }): string {
   const m = opts.machine;
   const parts = [
@@ -130,7 +141,7 @@ export function docSection(opts: {
     "",
     "_This section is written by the command; do not edit it by hand._",
     "",
-    `metallb-ts against MetalLB ${opts.versions}, one local control plane, the same IPAddressPool, runs alternated A B A B (metallb-ts, MetalLB); each figure is the median of the two runs per system, each run in a fresh namespace with its own spec.loadBalancerClass (both systems run with --lb-class), torn down before the next. Both systems log at their default level (info). ${opts.crdNote}`,
+    `metallb-ts against MetalLB ${opts.versions}, the same local control plane, the same IPAddressPool. Each scenario runs ${opts.rounds === 1 ? "once with each system, metallb-ts first, so the whole run alternates A B A B" : `${String(opts.rounds)} times with each system, alternated A B A B; each figure is the median of a system's runs`}. Every run starts on a fresh control plane (the same binaries, flags and configuration; a new one takes about 10 s, deleting 10,000 Services took 126 s) and uses its own spec.loadBalancerClass (both systems run with --lb-class). Both systems log at their default level (info). ${opts.crdNote}`,
     "",
     `Machine: ${m.nproc} CPUs (${m.cpu}), ${m.memoryGiB} GiB RAM, Node ${m.node}, load average ${m.loadAverageAtStart} at the start; ${opts.date}; whole run ${round(opts.totalMinutes, 1)} min. Lower is better for every figure except ip_in_create_response.`,
   ];
