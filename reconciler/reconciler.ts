@@ -12,6 +12,7 @@ import {
   type V1Service,
 } from "@kubernetes/client-node";
 import { claimName } from "../core/allocator/claim-names.ts";
+import { apiClientFor } from "../core/kube/kube-config.ts";
 import { AllocationView } from "../core/kube/allocation-view.ts";
 import { ClaimWriter, holderKey } from "../core/kube/claim-writer.ts";
 import { EventRecorder, type ServiceEvent } from "../core/kube/event-recorder.ts";
@@ -112,16 +113,17 @@ export class Reconciler {
   constructor(options: ReconcilerOptions) {
     this.#o = options;
     const { kc, log, signal } = options;
+    // Watches go through the slim client (core/kube/api-client.ts), writes through kc.
+    const api = apiClientFor(kc);
     this.#core = kc.makeApiClient(CoreV1Api);
     const custom = kc.makeApiClient(CustomObjectsApi);
-    this.view = new AllocationView({ kc, namespace: options.namespace, log, signal });
+    this.view = new AllocationView({ api, namespace: options.namespace, log, signal });
     this.#writer = new ClaimWriter(custom, options.namespace);
     this.#assigner = new ServiceAssigner({ view: this.view, writer: this.#writer, log });
     this.#events = new EventRecorder(this.#core, "metallb-controller", log);
     this.#services = new Informer<V1Service>({
-      kc,
+      api,
       path: "/api/v1/services",
-      list: () => this.#core.listServiceForAllNamespaces(),
       log,
       signal,
     });

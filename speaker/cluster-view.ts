@@ -7,14 +7,7 @@
 // Objects are reduced to the few fields the decisions read as they arrive:
 // the speaker's memory must not grow with Service objects' full size (target:
 // under 80 MB with 10,000 Services).
-import {
-  CoreV1Api,
-  DiscoveryV1Api,
-  type KubeConfig,
-  type V1EndpointSlice,
-  type V1Node,
-  type V1Service,
-} from "@kubernetes/client-node";
+import type { V1EndpointSlice, V1Node, V1Service } from "@kubernetes/client-node";
 import {
   ALLOCATED_IPS_ANNOTATION,
   ANNOTATION,
@@ -22,6 +15,7 @@ import {
   readAnnotation,
 } from "../core/allocator/service-request.ts";
 import type { ConfigKind } from "../core/api/kinds.ts";
+import type { ApiClient } from "../core/kube/api-client.ts";
 import { Informer } from "../core/kube/informer.ts";
 import { metallbInformer, type MetallbObject } from "../core/kube/metallb-informer.ts";
 import type { Logger } from "../core/logger.ts";
@@ -67,7 +61,7 @@ export interface SpeakerSnapshot {
 }
 
 export interface ClusterViewOptions {
-  readonly kc: KubeConfig;
+  readonly api: ApiClient;
   readonly namespace: string;
   readonly lbClass: string | undefined;
   readonly log: Logger;
@@ -185,34 +179,19 @@ export class ClusterView {
 
   constructor(options: ClusterViewOptions) {
     this.#options = options;
-    const { kc, log, signal } = options;
-    const core = kc.makeApiClient(CoreV1Api);
-    const discovery = kc.makeApiClient(DiscoveryV1Api);
-    this.#services = new Informer<V1Service>({
-      kc,
-      path: "/api/v1/services",
-      list: () => core.listServiceForAllNamespaces(),
-      log,
-      signal,
-    });
+    const { api, log, signal } = options;
+    this.#services = new Informer<V1Service>({ api, path: "/api/v1/services", log, signal });
     this.#slices = new Informer<V1EndpointSlice>({
-      kc,
+      api,
       path: "/apis/discovery.k8s.io/v1/endpointslices",
-      list: () => discovery.listEndpointSliceForAllNamespaces(),
       log,
       signal,
     });
-    this.#nodes = new Informer<V1Node>({
-      kc,
-      path: "/api/v1/nodes",
-      list: () => core.listNode(),
-      log,
-      signal,
-    });
+    this.#nodes = new Informer<V1Node>({ api, path: "/api/v1/nodes", log, signal });
     for (const kind of Object.keys(CONFIG_SET_FIELD) as ConfigKind[]) {
       this.#config.set(
         kind,
-        metallbInformer({ kc, kind, namespace: options.namespace, log, signal }),
+        metallbInformer({ api, kind, namespace: options.namespace, log, signal }),
       );
     }
     this.#wire();

@@ -6,10 +6,10 @@ import type { Server } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { shutdownSignal } from "../cli/shutdown-signal.ts";
 import { errorText } from "../core/errors.ts";
-import { loadKubeConfig } from "../core/kube/kube-config.ts";
+import { ApiClient } from "../core/kube/api-client.ts";
+import { loadApiConfig } from "../core/kube/api-config.ts";
 import { createLogger, type Logger } from "../core/logger.ts";
 import { startMetricsServer } from "../core/metrics-server.ts";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { BgpAnnouncer } from "./bgp/bgp-announcer.ts";
 import { registerBgpMetrics } from "./bgp/bgp-metrics.ts";
 import { planBgp, type BgpPlanMemo } from "./bgp/bgp-plan.ts";
@@ -28,7 +28,7 @@ import { SpeakerMetrics } from "./speaker-metrics.ts";
 import { StatusWriter } from "./status/status-writer.ts";
 
 export interface StartSpeakerOptions {
-  readonly kc: KubeConfig;
+  readonly api: ApiClient;
   readonly node: string;
   readonly namespace: string;
   readonly lbClass: string | undefined;
@@ -79,14 +79,14 @@ export async function startSpeaker(o: StartSpeakerOptions): Promise<RunningSpeak
   const log = o.log.child({ node: o.node });
   const metrics = new SpeakerMetrics();
   const view = new ClusterView({
-    kc: o.kc,
+    api: o.api,
     namespace: o.namespace,
     lbClass: o.lbClass,
     log,
     signal,
   });
   const status = new StatusWriter({
-    kc: o.kc,
+    api: o.api,
     kind: "ServiceL2Status",
     namespace: o.namespace,
     node: o.node,
@@ -102,7 +102,7 @@ export async function startSpeaker(o: StartSpeakerOptions): Promise<RunningSpeak
   });
   registerBgpMetrics(metrics.registry, () => bgp.sessions.values());
   const secrets = new PeerSecrets({
-    kc: o.kc,
+    api: o.api,
     namespace: o.namespace,
     log,
     signal,
@@ -237,7 +237,7 @@ function statusTarget(
   log: Logger,
   signal: AbortSignal,
 ): Omit<ConstructorParameters<typeof StatusWriter>[0], "kind"> {
-  return { kc: o.kc, namespace: o.namespace, node: o.node, log, signal, owner: o.owner };
+  return { api: o.api, namespace: o.namespace, node: o.node, log, signal, owner: o.owner };
 }
 
 /** Logs BGP configuration problems once per distinct set (recompute runs often). */
@@ -294,7 +294,7 @@ export async function runSpeaker(
   const podUid = process.env.POD_UID;
   const speaker = await startSpeaker({
     ...flags,
-    kc: loadKubeConfig(flags.kubeconfig),
+    api: new ApiClient(loadApiConfig(flags.kubeconfig)),
     lbClass: flags.lbClass,
     metricsPort: flags.metricsPortNumber,
     livenessSecret: readSecret(flags.memberlistKeyFile, log),

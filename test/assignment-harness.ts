@@ -6,6 +6,7 @@ import { DEFAULT_NAMESPACE } from "../core/api/kinds.ts";
 import { EventRecorder } from "../core/kube/event-recorder.ts";
 import { createLogger } from "../core/logger.ts";
 import { AllocationView } from "../core/kube/allocation-view.ts";
+import { apiClientFor } from "../core/kube/kube-config.ts";
 import { ClaimWriter } from "../core/kube/claim-writer.ts";
 import { apiConfigSource } from "../webhook/config-source.ts";
 import { startWebhookServer, type RunningWebhook } from "../webhook/server.ts";
@@ -26,7 +27,12 @@ async function startReplica(
   const cp = controlPlane();
   const kc = kubeConfig();
   const log = createLogger("webhook", (process.env.WEBHOOK_LOG_LEVEL ?? "warn") as "warn");
-  const view = new AllocationView({ kc, namespace: DEFAULT_NAMESPACE, log, signal });
+  const view = new AllocationView({
+    api: apiClientFor(kc),
+    namespace: DEFAULT_NAMESPACE,
+    log,
+    signal,
+  });
   await view.start();
   const webhook = await startWebhookServer({
     host: "127.0.0.1",

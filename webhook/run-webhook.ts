@@ -9,7 +9,7 @@ import { shutdownSignal } from "../cli/shutdown-signal.ts";
 import { AllocationView } from "../core/kube/allocation-view.ts";
 import { ClaimWriter } from "../core/kube/claim-writer.ts";
 import { EventRecorder } from "../core/kube/event-recorder.ts";
-import { loadKubeConfig } from "../core/kube/kube-config.ts";
+import { apiClientFor, loadKubeConfig } from "../core/kube/kube-config.ts";
 import { createLogger, type Logger } from "../core/logger.ts";
 import { discoverClusterFamilies, parseFamilies } from "./cluster-families.ts";
 import type { WebhookFlags } from "./command.ts";
@@ -55,7 +55,12 @@ async function startAssignment(args: {
   signal: AbortSignal;
 }): Promise<MutatingOptions> {
   const { kc, flags, log, signal } = args;
-  const view = new AllocationView({ kc, namespace: flags.namespace, log, signal });
+  const view = new AllocationView({
+    api: apiClientFor(kc),
+    namespace: flags.namespace,
+    log,
+    signal,
+  });
   await view.start();
   const families =
     flags.serviceIpFamilies === "auto"

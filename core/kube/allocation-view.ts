@@ -2,14 +2,15 @@
 // namespaces and advertisements feed one Allocator. The view is a hint that
 // makes the first guess right almost always; the API server's AlreadyExists
 // stays the arbiter, so a stale view costs a retry, never a duplicate IP.
-import { CoreV1Api, type KubeConfig, type V1Namespace } from "@kubernetes/client-node";
+import type { V1Namespace } from "@kubernetes/client-node";
 import { Allocator } from "../allocator/allocator.ts";
 import type { Holder } from "../allocator/allocation-types.ts";
 import { resolvePools } from "../allocator/pool-definitions.ts";
 import type { IPAddressPoolSpec } from "../api/ip-address-pool.ts";
 import type { MetallbKind } from "../api/kinds.ts";
 import type { KubeObject } from "../api/schema-building-blocks.ts";
-import { Informer } from "../kube/informer.ts";
+import type { ApiClient } from "./api-client.ts";
+import { Informer } from "./informer.ts";
 import type { Logger } from "../logger.ts";
 import { parseIp } from "../net/ip-address-text.ts";
 import { selectedPools } from "../validation/advertisement-rules.ts";
@@ -18,7 +19,7 @@ import { holderKey, type ClaimObject } from "./claim-writer.ts";
 import { metallbInformer, type MetallbObject } from "./metallb-informer.ts";
 
 export interface AllocationViewOptions {
-  readonly kc: KubeConfig;
+  readonly api: ApiClient;
   readonly namespace: string;
   readonly log: Logger;
   readonly signal: AbortSignal;
@@ -65,10 +66,9 @@ export class AllocationView {
 
   constructor(options: AllocationViewOptions) {
     this.#namespace = options.namespace;
-    const core = options.kc.makeApiClient(CoreV1Api);
     const metallb = (kind: MetallbKind) =>
       metallbInformer({
-        kc: options.kc,
+        api: options.api,
         kind,
         namespace: options.namespace,
         log: options.log,
@@ -79,9 +79,8 @@ export class AllocationView {
     this.#l2 = metallb("L2Advertisement");
     this.#bgp = metallb("BGPAdvertisement");
     this.#namespaces = new Informer<V1Namespace>({
-      kc: options.kc,
+      api: options.api,
       path: "/api/v1/namespaces",
-      list: () => core.listNamespace(),
       log: options.log,
       signal: options.signal,
     });

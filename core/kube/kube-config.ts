@@ -1,7 +1,10 @@
 // How every component finds the API: --kubeconfig, else $KUBECONFIG, else the
 // in-cluster ServiceAccount (KubeConfig.loadFromDefault covers both). Thin
 // Kubernetes adapter: core/kube/ is the only part of core/ that imports the client.
+import { readFileSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
+import { MetallbError } from "../errors.ts";
+import { ApiClient } from "./api-client.ts";
 
 type RequestContext = Parameters<KubeConfig["applySecurityAuthentication"]>[0];
 type Dispatcher = NonNullable<ReturnType<RequestContext["getDispatcher"]>>;
@@ -38,4 +41,31 @@ export function loadKubeConfig(path?: string): KubeConfig {
   if (path === undefined) kc.loadFromDefault();
   else kc.loadFromFile(path);
   return kc;
+}
+
+/**
+ * The slim client (api-client.ts) for the cluster and user `kc` points at:
+ * components that still write through client-node watch through this.
+ */
+export function apiClientFor(kc: KubeConfig): ApiClient {
+  const cluster = kc.getCurrentCluster();
+  const user = kc.getCurrentUser();
+  if (cluster === null)
+    throw new MetallbError("KUBECONFIG_INVALID", "the kubeconfig has no current cluster");
+  const material = (data: string | undefined, file: string | undefined): Buffer | undefined =>
+    data !== undefined
+      ? Buffer.from(data, "base64")
+      : file !== undefined
+        ? readFileSync(file)
+        : undefined;
+  const token = user?.token;
+  return new ApiClient({
+    server: cluster.server.replace(/\/+$/, ""),
+    ca: material(cluster.caData, cluster.caFile),
+    cert: material(user?.certData, user?.certFile),
+    key: material(user?.keyData, user?.keyFile),
+    insecureSkipTlsVerify: cluster.skipTLSVerify,
+    token: () => token,
+    source: `kubeconfig cluster ${cluster.name}`,
+  });
 }

@@ -1,20 +1,15 @@
 // An informer on one metallb.io kind in the MetalLB namespace, at the kind's
 // storage version (what the webhook, reconciler and speaker all watch).
-import {
-  CustomObjectsApi,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-} from "@kubernetes/client-node";
 import { API_GROUP, KINDS, type MetallbKind } from "../api/kinds.ts";
 import type { KubeObject } from "../api/schema-building-blocks.ts";
 import type { Logger } from "../logger.ts";
+import type { ApiClient } from "./api-client.ts";
 import { Informer } from "./informer.ts";
 
-export type MetallbObject = KubeObject & KubernetesObject;
+export type MetallbObject = KubeObject;
 
 export interface MetallbInformerOptions {
-  readonly kc: KubeConfig;
+  readonly api: ApiClient;
   readonly kind: MetallbKind;
   readonly namespace: string;
   readonly log: Logger;
@@ -25,20 +20,15 @@ export function storageVersion(kind: MetallbKind): string {
   return KINDS[kind].versions.find((v) => v.storage)?.name ?? "v1beta1";
 }
 
+/** The collection path of `kind` in `namespace`, at its storage version. */
+export function metallbPath(kind: MetallbKind, namespace: string): string {
+  return `/apis/${API_GROUP}/${storageVersion(kind)}/namespaces/${namespace}/${KINDS[kind].plural}`;
+}
+
 export function metallbInformer(options: MetallbInformerOptions): Informer<MetallbObject> {
-  const custom = options.kc.makeApiClient(CustomObjectsApi);
-  const { plural } = KINDS[options.kind];
-  const version = storageVersion(options.kind);
   return new Informer<MetallbObject>({
-    kc: options.kc,
-    path: `/apis/${API_GROUP}/${version}/namespaces/${options.namespace}/${plural}`,
-    list: () =>
-      custom.listNamespacedCustomObject({
-        group: API_GROUP,
-        version,
-        namespace: options.namespace,
-        plural,
-      }) as Promise<KubernetesListObject<MetallbObject>>,
+    api: options.api,
+    path: metallbPath(options.kind, options.namespace),
     log: options.log,
     signal: options.signal,
   });

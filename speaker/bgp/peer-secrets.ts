@@ -4,14 +4,15 @@
 // in MetalLB). Only the Secrets some peer names are read (no cluster-wide
 // Secret watch); each is re-read periodically so a rotated key reaches the
 // session (a changed key resets that one session).
-import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import type { V1Secret } from "@kubernetes/client-node";
+import type { ApiClient } from "../../core/kube/api-client.ts";
 import { errorText } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { BGPPeerSpecV1beta2 } from "../../core/api/bgp-peer.ts";
 import type { KubeObject } from "../../core/api/schema-building-blocks.ts";
 
 export interface PeerSecretsOptions {
-  readonly kc: KubeConfig;
+  readonly api: ApiClient;
   readonly namespace: string;
   readonly log: Logger;
   readonly signal: AbortSignal;
@@ -45,7 +46,7 @@ export function secretPassword(secret: {
 
 export class PeerSecrets {
   readonly #o: PeerSecretsOptions;
-  readonly #api: CoreV1Api;
+  readonly #api: ApiClient;
   readonly #passwords = new Map<string, string>();
   readonly #inFlight = new Set<string>();
   #wanted = new Set<string>();
@@ -53,7 +54,7 @@ export class PeerSecrets {
 
   constructor(options: PeerSecretsOptions) {
     this.#o = options;
-    this.#api = options.kc.makeApiClient(CoreV1Api);
+    this.#api = options.api;
     this.#timer = setInterval(() => {
       for (const name of this.#wanted) this.#fetch(name);
     }, options.refreshMs ?? 30_000);
@@ -79,7 +80,7 @@ export class PeerSecrets {
     if (this.#inFlight.has(name) || this.#o.signal.aborted) return;
     this.#inFlight.add(name);
     this.#api
-      .readNamespacedSecret({ name, namespace: this.#o.namespace })
+      .call<V1Secret>("GET", `/api/v1/namespaces/${this.#o.namespace}/secrets/${name}`)
       .then((secret) => {
         const result = secretPassword(secret);
         if (!result.ok) {

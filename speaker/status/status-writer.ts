@@ -3,18 +3,17 @@
 // over the desired set and goes on; passes run one at a time, coalesced, and
 // a failed pass is retried with backoff. Own creates are remembered until the
 // watch shows them, so a lagging watch never causes a duplicate object.
-import {
-  CustomObjectsApi,
-  PatchStrategy,
-  setHeaderOptions,
-  type KubeConfig,
-} from "@kubernetes/client-node";
-import { API_GROUP, KINDS } from "../../core/api/kinds.ts";
+import { API_GROUP } from "../../core/api/kinds.ts";
 import { apiErrorKind } from "../../core/api-errors.ts";
 import { backoffDelay } from "../../core/backoff.ts";
 import { errorText } from "../../core/errors.ts";
+import { MERGE_PATCH, type ApiClient } from "../../core/kube/api-client.ts";
 import type { Informer } from "../../core/kube/informer.ts";
-import { metallbInformer, type MetallbObject } from "../../core/kube/metallb-informer.ts";
+import {
+  metallbInformer,
+  metallbPath,
+  type MetallbObject,
+} from "../../core/kube/metallb-informer.ts";
 import type { Logger } from "../../core/logger.ts";
 import {
   NODE_LABEL,
@@ -25,15 +24,13 @@ import {
   type StatusObject,
 } from "./status-plan.ts";
 
-const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-
 export interface OwnerPod {
   readonly name: string;
   readonly uid: string;
 }
 
 export interface StatusWriterOptions {
-  readonly kc: KubeConfig;
+  readonly api: ApiClient;
   readonly kind: "ServiceL2Status" | "ServiceBGPStatus";
   readonly namespace: string;
   readonly node: string;
@@ -58,7 +55,7 @@ function toStatusObject(o: MetallbObject): StatusObject {
 
 export class StatusWriter {
   readonly #o: StatusWriterOptions;
-  readonly #api: CustomObjectsApi;
+  readonly #api: ApiClient;
   readonly #informer: Informer<MetallbObject>;
   readonly #prefix: string;
   /** serviceKey → name of an object we created that the watch has not shown yet. */
@@ -74,7 +71,7 @@ export class StatusWriter {
 
   constructor(options: StatusWriterOptions) {
     this.#o = options;
-    this.#api = options.kc.makeApiClient(CustomObjectsApi);
+    this.#api = options.api;
     this.#prefix = options.kind === "ServiceL2Status" ? "l2-" : "bgp-";
     this.#informer = metallbInformer({ ...options, kind: options.kind });
     // Another speaker may delete or change our objects (a node that briefly
@@ -170,18 +167,14 @@ export class StatusWriter {
     for (const p of writes.patch) await this.#patch(p.name, p.serviceKey, p.extra);
   }
 
-  #target() {
-    return {
-      group: API_GROUP,
-      version: "v1beta1",
-      namespace: this.#o.namespace,
-      plural: KINDS[this.#o.kind].plural,
-    };
+  /** Written at v1beta1, the kinds' only version. */
+  #path(): string {
+    return metallbPath(this.#o.kind, this.#o.namespace);
   }
 
   async #delete(name: string, serviceKey: string): Promise<void> {
     try {
-      await this.#api.deleteNamespacedCustomObject({ ...this.#target(), name });
+      await this.#api.call("DELETE", `${this.#path()}/${name}`);
     } catch (e: unknown) {
       if (apiErrorKind(e) !== "NotFound") throw e;
     }
@@ -213,10 +206,7 @@ export class StatusWriter {
       },
       spec: {},
     };
-    const created = (await this.#api.createNamespacedCustomObject({
-      ...this.#target(),
-      body,
-    })) as MetallbObject;
+    const created = await this.#api.call<MetallbObject>("POST", this.#path(), { body });
     const objectName = created.metadata.name ?? "";
     this.#created.set(serviceKey, {
       name: objectName,
@@ -234,7 +224,10 @@ export class StatusWriter {
       status: { node: this.#o.node, serviceName, serviceNamespace: namespace, ...extra },
     };
     try {
-      await this.#api.patchNamespacedCustomObjectStatus({ ...this.#target(), name, body }, MERGE);
+      await this.#api.call("PATCH", `${this.#path()}/${name}/status`, {
+        body,
+        contentType: MERGE_PATCH,
+      });
     } catch (e: unknown) {
       if (apiErrorKind(e) !== "NotFound") throw e;
       // Deleted under us (a node that briefly believed it owned the Service
