@@ -1,19 +1,18 @@
 // IPAddressPool status (assignedIPv4/6, availableIPv4/6), written through the
 // status subresource when the allocator's figures differ from what it says.
 // Debounced: a burst of claims makes one write per pool.
-import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from "@kubernetes/client-node";
 import type { PoolUsage } from "../core/allocator/allocation-types.ts";
-import { API_GROUP, KINDS } from "../core/api/kinds.ts";
+import { MERGE_PATCH, type ApiClient } from "../core/kube/api-client.ts";
 import type { AllocationView } from "../core/kube/allocation-view.ts";
+import { metallbPath } from "../core/kube/metallb-informer.ts";
 import { errorText } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 
-const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 const FIELDS = ["assignedIPv4", "assignedIPv6", "availableIPv4", "availableIPv6"] as const;
 
 export interface PoolStatusOptions {
   readonly view: AllocationView;
-  readonly custom: CustomObjectsApi;
+  readonly api: ApiClient;
   readonly namespace: string;
   readonly log: Logger;
   readonly delayMs?: number | undefined;
@@ -47,7 +46,7 @@ export class PoolStatusWriter {
   }
 
   async writeAll(): Promise<void> {
-    const { view, custom, namespace, log } = this.#o;
+    const { view, api, namespace, log } = this.#o;
     for (const pool of view.pools()) {
       const name = pool.metadata.name ?? "";
       const body = poolStatusPatch(
@@ -56,17 +55,10 @@ export class PoolStatusWriter {
       );
       if (body === undefined) continue;
       try {
-        await custom.patchNamespacedCustomObjectStatus(
-          {
-            group: API_GROUP,
-            version: "v1beta1",
-            namespace,
-            plural: KINDS.IPAddressPool.plural,
-            name,
-            body,
-          },
-          MERGE,
-        );
+        await api.call("PATCH", `${metallbPath("IPAddressPool", namespace)}/${name}/status`, {
+          body,
+          contentType: MERGE_PATCH,
+        });
       } catch (e: unknown) {
         log.warn({ pool: name, err: errorText(e) }, "pool status not written");
       }

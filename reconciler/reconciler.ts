@@ -5,7 +5,6 @@
 // merge patch, Events). Only an active (leader) reconciler writes.
 import {
   CoreV1Api,
-  CustomObjectsApi,
   PatchStrategy,
   setHeaderOptions,
   type KubeConfig,
@@ -116,11 +115,10 @@ export class Reconciler {
     // Watches go through the slim client (core/kube/api-client.ts), writes through kc.
     const api = apiClientFor(kc);
     this.#core = kc.makeApiClient(CoreV1Api);
-    const custom = kc.makeApiClient(CustomObjectsApi);
     this.view = new AllocationView({ api, namespace: options.namespace, log, signal });
-    this.#writer = new ClaimWriter(custom, options.namespace);
+    this.#writer = new ClaimWriter(api, options.namespace);
     this.#assigner = new ServiceAssigner({ view: this.view, writer: this.#writer, log });
-    this.#events = new EventRecorder(this.#core, "metallb-controller", log);
+    this.#events = new EventRecorder(api, "metallb-controller", log);
     this.#services = new Informer<V1Service>({
       api,
       path: "/api/v1/services",
@@ -140,7 +138,7 @@ export class Reconciler {
     });
     this.#poolStatus = new PoolStatusWriter({
       view: this.view,
-      custom,
+      api,
       log,
       namespace: options.namespace,
     });

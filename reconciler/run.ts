@@ -1,9 +1,9 @@
 // Starts a reconciler: caches, optional leader election, metrics server.
 // Used by `metallb-ts reconciler`, the cluster tests and the bench.
-import { CoreV1Api, NetworkingV1Api } from "@kubernetes/client-node";
+import { CoreV1Api } from "@kubernetes/client-node";
 import { shutdownSignal } from "../cli/shutdown-signal.ts";
 import { errorText } from "../core/errors.ts";
-import { loadKubeConfig } from "../core/kube/kube-config.ts";
+import { apiClientFor, loadKubeConfig } from "../core/kube/kube-config.ts";
 import { createLogger } from "../core/logger.ts";
 import { discoverClusterFamilies, parseFamilies } from "../webhook/cluster-families.ts";
 import type { ReconcilerFlags } from "./command.ts";
@@ -132,7 +132,7 @@ export async function runReconciler(
   const kc = loadKubeConfig(flags.kubeconfig);
   const families =
     flags.serviceIpFamilies === "auto"
-      ? ((await discoverClusterFamilies(kc.makeApiClient(NetworkingV1Api), log)) ?? ["IPv4"])
+      ? ((await discoverClusterFamilies(apiClientFor(kc), log)) ?? ["IPv4"])
       : parseFamilies(flags.serviceIpFamilies);
   log.info({ families, lbClass: flags.lbClass ?? null }, "starting reconciler");
   const running = await startReconciler({

@@ -1,7 +1,6 @@
 // Two (or more) webhook replicas with Service assignment, behind a
 // round-robin proxy, registered with the test control plane as both the
 // validating and the mutating webhook: the production topology, on loopback.
-import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { DEFAULT_NAMESPACE } from "../core/api/kinds.ts";
 import { EventRecorder } from "../core/kube/event-recorder.ts";
 import { createLogger } from "../core/logger.ts";
@@ -27,8 +26,9 @@ async function startReplica(
   const cp = controlPlane();
   const kc = kubeConfig();
   const log = createLogger("webhook", (process.env.WEBHOOK_LOG_LEVEL ?? "warn") as "warn");
+  const api = apiClientFor(kc);
   const view = new AllocationView({
-    api: apiClientFor(kc),
+    api,
     namespace: DEFAULT_NAMESPACE,
     log,
     signal,
@@ -39,11 +39,11 @@ async function startReplica(
     port: 0,
     tls: { certFile: cp.webhookCert, keyFile: cp.webhookKey },
     metallbNamespace: DEFAULT_NAMESPACE,
-    configSource: apiConfigSource(kc.makeApiClient(CustomObjectsApi)),
+    configSource: apiConfigSource(api),
     mutating: {
       view,
-      writer: new ClaimWriter(kc.makeApiClient(CustomObjectsApi), DEFAULT_NAMESPACE),
-      events: new EventRecorder(kc.makeApiClient(CoreV1Api), "metallb-ts-webhook", log),
+      writer: new ClaimWriter(api, DEFAULT_NAMESPACE),
+      events: new EventRecorder(api, "metallb-ts-webhook", log),
       lbClass: undefined,
       // The test API server's --service-cluster-ip-range (control-plane/cluster.ts).
       clusterFamilies: () => ["IPv4", "IPv6"],

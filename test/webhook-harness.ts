@@ -2,6 +2,7 @@
 // server calls it by URL, test-infra.md §4.3), registers it with the test
 // control plane, and resets the shared metallb-system namespace.
 import { CustomObjectsApi } from "@kubernetes/client-node";
+import { apiClientFor } from "../core/kube/kube-config.ts";
 import { readFile } from "node:fs/promises";
 import { stringify } from "yaml";
 import { allCrds, CONVERSION_PATH } from "../core/api/crd-manifests.ts";
@@ -58,7 +59,7 @@ export async function startTestWebhook(): Promise<TestWebhook> {
     port: 0,
     tls: { certFile: cp.webhookCert, keyFile: cp.webhookKey },
     metallbNamespace: DEFAULT_NAMESPACE,
-    configSource: apiConfigSource(kubeConfig().makeApiClient(CustomObjectsApi)),
+    configSource: apiConfigSource(apiClientFor(kubeConfig())),
     log: createLogger("webhook", "warn"),
     signal: controller.signal,
   });

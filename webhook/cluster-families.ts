@@ -2,18 +2,22 @@
 // Service's ipFamilies are not yet defaulted, so the webhook must know what
 // the API server will pick: the families of the default ServiceCIDR
 // ("kubernetes", networking.k8s.io/v1, GA since Kubernetes 1.33).
-import type { NetworkingV1Api } from "@kubernetes/client-node";
+import type { V1ServiceCIDR } from "@kubernetes/client-node";
 import { errorText } from "../core/errors.ts";
+import type { ApiClient } from "../core/kube/api-client.ts";
 import type { Logger } from "../core/logger.ts";
 import { parseCidr } from "../core/net/ip-blocks.ts";
 import type { IpFamily } from "../core/net/ip-address-text.ts";
 
 export async function discoverClusterFamilies(
-  api: NetworkingV1Api,
+  api: ApiClient,
   log: Logger,
 ): Promise<IpFamily[] | undefined> {
   try {
-    const cidr = await api.readServiceCIDR({ name: "kubernetes" });
+    const cidr = await api.call<V1ServiceCIDR>(
+      "GET",
+      "/apis/networking.k8s.io/v1/servicecidrs/kubernetes",
+    );
     const families = (cidr.spec?.cidrs ?? []).flatMap((text) => {
       const parsed = parseCidr(text);
       return parsed.ok ? [parsed.cidr.family] : [];

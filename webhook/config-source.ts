@@ -1,22 +1,18 @@
 // Reads the current metallb.io configuration from the API for the validating
 // webhook. Uncached on purpose (as MetalLB's webhooks): two replicas must judge
 // against what the API holds now, not what each last saw.
-import type { CustomObjectsApi } from "@kubernetes/client-node";
 import { API_GROUP, KINDS, type ConfigKind } from "../core/api/kinds.ts";
 import type { KubeObject } from "../core/api/schema-building-blocks.ts";
 import { isRetryableApiError, retryAfterMs } from "../core/api-errors.ts";
 import { retry } from "../core/backoff.ts";
 import { MetallbError } from "../core/errors.ts";
+import type { ApiClient } from "../core/kube/api-client.ts";
+import { metallbPath, storageVersion } from "../core/kube/metallb-informer.ts";
 import { CONFIG_SET_FIELD, type ConfigSet } from "../core/validation/config-set.ts";
 
 export type ConfigSource = (namespace: string) => Promise<ConfigSet>;
 
-function storageVersion(kind: ConfigKind): string {
-  const version = KINDS[kind].versions.find((v) => v.storage);
-  return version?.name ?? "v1beta1";
-}
-
-export function apiConfigSource(api: CustomObjectsApi): ConfigSource {
+export function apiConfigSource(api: ApiClient): ConfigSource {
   return async (namespace) => {
     const kinds = Object.keys(CONFIG_SET_FIELD) as ConfigKind[];
     const lists = await Promise.all(
@@ -25,16 +21,10 @@ export function apiConfigSource(api: CustomObjectsApi): ConfigSource {
         try {
           // A CRD that was just created answers 429 "storage is (re)initializing"
           // for a moment; the webhook's own 10 s budget leaves room for a few tries.
-          const list = (await retry(
-            () =>
-              api.listNamespacedCustomObject({
-                group: API_GROUP,
-                version,
-                namespace,
-                plural: KINDS[kind].plural,
-              }),
+          const list = await retry(
+            () => api.call<{ items?: KubeObject[] }>("GET", metallbPath(kind, namespace)),
             { attempts: 4, baseMs: 100, maxMs: 1000, retryable: isRetryableApiError, retryAfterMs },
-          )) as { items?: KubeObject[] };
+          );
           return (list.items ?? []).map((o) => ({
             ...o,
             kind,

@@ -1,15 +1,12 @@
-// What `metallb-ts webhook` runs (webhook/command.ts holds its flags).
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  NetworkingV1Api,
-  type KubeConfig,
-} from "@kubernetes/client-node";
+// What `metallb-ts webhook` runs (webhook/command.ts holds its flags). The
+// webhook talks to the API through the slim client (docs/adr/0008); only
+// --self-managed-tls loads @kubernetes/client-node, for its certificate work.
 import { shutdownSignal } from "../cli/shutdown-signal.ts";
+import { ApiClient } from "../core/kube/api-client.ts";
+import { loadApiConfig } from "../core/kube/api-config.ts";
 import { AllocationView } from "../core/kube/allocation-view.ts";
 import { ClaimWriter } from "../core/kube/claim-writer.ts";
 import { EventRecorder } from "../core/kube/event-recorder.ts";
-import { apiClientFor, loadKubeConfig } from "../core/kube/kube-config.ts";
 import { createLogger, type Logger } from "../core/logger.ts";
 import { discoverClusterFamilies, parseFamilies } from "./cluster-families.ts";
 import type { WebhookFlags } from "./command.ts";
@@ -19,13 +16,16 @@ import { startWebhookServer } from "./server.ts";
 
 export async function runWebhook(flags: WebhookFlags): Promise<void> {
   const log = createLogger("webhook", flags.logLevel);
-  const kc = loadKubeConfig(flags.kubeconfig);
+  const api = new ApiClient(loadApiConfig(flags.kubeconfig));
   const signal = shutdownSignal(log);
   const tls = { certFile: flags.tlsCert, keyFile: flags.tlsKey };
   if (flags.selfManagedTls) {
-    const { startSelfManagedTls, WEBHOOK_SERVICE_NAME } = await import("./self-managed-tls.ts");
+    const [{ startSelfManagedTls, WEBHOOK_SERVICE_NAME }, { loadKubeConfig }] = await Promise.all([
+      import("./self-managed-tls.ts"),
+      import("../core/kube/kube-config.ts"),
+    ]);
     await startSelfManagedTls({
-      kc,
+      kc: loadKubeConfig(flags.kubeconfig),
       namespace: flags.namespace,
       secretName: flags.tlsSecret,
       serviceName: WEBHOOK_SERVICE_NAME,
@@ -34,13 +34,13 @@ export async function runWebhook(flags: WebhookFlags): Promise<void> {
       signal,
     });
   }
-  const mutating = flags.assign ? await startAssignment({ kc, flags, log, signal }) : undefined;
+  const mutating = flags.assign ? await startAssignment({ api, flags, log, signal }) : undefined;
   await startWebhookServer({
     host: flags.listen,
     port: Number(flags.port),
     tls,
     metallbNamespace: flags.namespace,
-    configSource: apiConfigSource(kc.makeApiClient(CustomObjectsApi)),
+    configSource: apiConfigSource(api),
     ...(mutating === undefined ? {} : { mutating }),
     log,
     signal,
@@ -49,28 +49,23 @@ export async function runWebhook(flags: WebhookFlags): Promise<void> {
 
 /** The allocation view, synced before the server answers its first Service. */
 async function startAssignment(args: {
-  kc: KubeConfig;
+  api: ApiClient;
   flags: WebhookFlags;
   log: Logger;
   signal: AbortSignal;
 }): Promise<MutatingOptions> {
-  const { kc, flags, log, signal } = args;
-  const view = new AllocationView({
-    api: apiClientFor(kc),
-    namespace: flags.namespace,
-    log,
-    signal,
-  });
+  const { api, flags, log, signal } = args;
+  const view = new AllocationView({ api, namespace: flags.namespace, log, signal });
   await view.start();
   const families =
     flags.serviceIpFamilies === "auto"
-      ? ((await discoverClusterFamilies(kc.makeApiClient(NetworkingV1Api), log)) ?? ["IPv4"])
+      ? ((await discoverClusterFamilies(api, log)) ?? ["IPv4"])
       : parseFamilies(flags.serviceIpFamilies);
   log.info({ families }, "cluster Service IP families");
   return {
     view,
-    writer: new ClaimWriter(kc.makeApiClient(CustomObjectsApi), flags.namespace),
-    events: new EventRecorder(kc.makeApiClient(CoreV1Api), "metallb-ts-webhook", log),
+    writer: new ClaimWriter(api, flags.namespace),
+    events: new EventRecorder(api, "metallb-ts-webhook", log),
     lbClass: flags.lbClass,
     clusterFamilies: () => families,
     log,

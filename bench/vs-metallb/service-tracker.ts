@@ -2,7 +2,8 @@
 // when each Service first showed an IP in status.loadBalancer, its current
 // IPs, every moment two Services held one IP at the same time (a duplicate),
 // and how many Services' IPs changed since a mark (the restart figure).
-import { Watch, type KubeConfig, type V1Service } from "@kubernetes/client-node";
+import type { KubeConfig, V1Service } from "@kubernetes/client-node";
+import { apiClientFor } from "../../core/kube/kube-config.ts";
 
 export interface ServiceTracker {
   /** Service name → performance.now() when its status first had an IP. */
@@ -89,20 +90,42 @@ export class StatusBook {
   }
 }
 
-/** Starts watching `namespace`; resolves once the watch is established. */
+/**
+ * Lists `namespace`'s Services and watches from that list's resourceVersion,
+ * so no change falls between the two; resolves once the list is in. The
+ * watch has no inactivity timeout (client-node's Watch aborts after 30 s
+ * without an event, which a controller restarting with 10,000 Services
+ * outlasts); the API server ends it after --min-request-timeout (30–60 min).
+ */
 export async function trackServices(kc: KubeConfig, namespace: string): Promise<ServiceTracker> {
   const tracker = new StatusBook();
   let failure: unknown;
-  const req = await new Watch(kc).watch(
-    `/api/v1/namespaces/${namespace}/services`,
-    {},
-    (type: string, obj: V1Service) => {
-      tracker.observe(type, obj);
-    },
-    (err: unknown) => {
-      if (err !== undefined && err !== null) failure = err;
-    },
+  const api = apiClientFor(kc);
+  const path = `/api/v1/namespaces/${namespace}/services`;
+  const list = await api.call<{ metadata?: { resourceVersion?: string }; items?: V1Service[] }>(
+    "GET",
+    path,
   );
+  for (const svc of list.items ?? []) tracker.observe("ADDED", svc);
+  const stop = new AbortController();
+  api
+    .watch<V1Service>(
+      path,
+      { resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true },
+      (event) => {
+        if (event.type === "ERROR") throw new Error(`watch error: ${JSON.stringify(event.object)}`);
+        if (event.type !== "BOOKMARK") tracker.observe(event.type, event.object);
+      },
+      stop.signal,
+    )
+    .then(
+      () => {
+        if (!stop.signal.aborted) failure = new Error("the API server ended the Service watch");
+      },
+      (e: unknown) => {
+        failure = e;
+      },
+    );
   return {
     firstStatusAt: tracker.firstStatusAt,
     current: tracker.current,
@@ -118,7 +141,8 @@ export async function trackServices(kc: KubeConfig, namespace: string): Promise<
       tracker.mark();
     },
     stop: () => {
-      req.abort();
+      stop.abort();
+      api.close();
     },
   };
 }

@@ -3,19 +3,25 @@
 // core/api-errors.ts classifies (an HTTP `code` and the raw `body`), the same
 // as client-node's ApiException, so callers branch on kinds, not libraries.
 import { Agent, request, type RequestOptions as HttpsRequestOptions } from "node:https";
-import type { IncomingMessage } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { ApiConfig } from "./api-config.ts";
 
-/** An error status from the API server: `code` the HTTP status, `body` its Status object as text. */
+/**
+ * An error status from the API server: `code` the HTTP status, `body` its
+ * Status object as text, `headers` the response's (Retry-After for a 429).
+ */
 export class ApiError extends Error {
   readonly code: number;
   readonly body: string;
+  readonly headers: IncomingHttpHeaders;
 
-  constructor(method: string, path: string, code: number, body: string) {
-    super(`${method} ${path}: HTTP ${String(code)}: ${statusMessage(body)}`);
+  constructor(what: string, res: IncomingMessage, body: string) {
+    const code = res.statusCode ?? 0;
+    super(`${what}: HTTP ${String(code)}: ${statusMessage(body)}`);
     this.name = "ApiError";
     this.code = code;
     this.body = body;
+    this.headers = res.headers;
   }
 }
 
@@ -135,8 +141,7 @@ export class ApiClient {
   async call<T>(method: string, path: string, options: CallOptions = {}): Promise<T> {
     const res = await this.#open(method, path, options, REQUEST_TIMEOUT_MS);
     const text = await readText(res);
-    const code = res.statusCode ?? 0;
-    if (code >= 400) throw new ApiError(method, path, code, text);
+    if ((res.statusCode ?? 0) >= 400) throw new ApiError(`${method} ${path}`, res, text);
     return (text === "" ? undefined : JSON.parse(text)) as T;
   }
 
@@ -160,8 +165,9 @@ export class ApiClient {
       if (signal.aborted) return;
       throw e;
     }
-    const code = res.statusCode ?? 0;
-    if (code >= 400) throw new ApiError("WATCH", path, code, await readText(res));
+    if ((res.statusCode ?? 0) >= 400) {
+      throw new ApiError(`WATCH ${path}`, res, await readText(res));
+    }
     try {
       await forEachLine(res, (line) => {
         onEvent(JSON.parse(line) as WatchEvent<T>);

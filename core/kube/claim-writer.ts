@@ -2,7 +2,6 @@
 // the arbiter: a create that answers AlreadyExists means another writer (a
 // second webhook replica, the reconciler) holds the IP, and a stale
 // resourceVersion on update means the claim changed under us.
-import type { CustomObjectsApi } from "@kubernetes/client-node";
 import { apiErrorKind } from "../api-errors.ts";
 import type { ClaimHolder, IPAddressClaimSpec } from "../api/ip-address-claim.ts";
 import { API_GROUP, KINDS } from "../api/kinds.ts";
@@ -11,6 +10,7 @@ import type { Holder } from "../allocator/allocation-types.ts";
 import { claimName } from "../allocator/claim-names.ts";
 import { MetallbError } from "../errors.ts";
 import { formatIp, type IpAddress } from "../net/ip-address-text.ts";
+import type { ApiClient } from "./api-client.ts";
 
 export type ClaimObject = KubeObject<IPAddressClaimSpec>;
 
@@ -38,22 +38,15 @@ export function holderKey(h: ClaimHolder): string {
 }
 
 export class ClaimWriter {
-  readonly #api: CustomObjectsApi;
+  readonly #api: ApiClient;
   readonly #namespace: string;
+  /** The claims' collection path. */
+  readonly #path: string;
 
-  constructor(api: CustomObjectsApi, namespace: string) {
+  constructor(api: ApiClient, namespace: string) {
     this.#api = api;
     this.#namespace = namespace;
-  }
-
-  #target(name: string) {
-    return {
-      group: API_GROUP,
-      version: CLAIM_VERSION,
-      namespace: this.#namespace,
-      plural: KINDS.IPAddressClaim.plural,
-      name,
-    };
+    this.#path = `/apis/${API_GROUP}/${CLAIM_VERSION}/namespaces/${namespace}/${KINDS.IPAddressClaim.plural}`;
   }
 
   read(ip: IpAddress): Promise<ClaimObject | undefined> {
@@ -69,11 +62,7 @@ export class ClaimWriter {
       spec: { ip: formatIp(ip), pool, holders: [holderOf(holder)] },
     };
     try {
-      const { name: _name, ...target } = this.#target(claimName(ip));
-      const claim = (await this.#api.createNamespacedCustomObject({
-        ...target,
-        body,
-      })) as ClaimObject;
+      const claim = await this.#api.call<ClaimObject>("POST", this.#path, { body });
       return { ok: true, claim };
     } catch (e: unknown) {
       if (apiErrorKind(e) === "AlreadyExists") return { ok: false, current: await this.read(ip) };
@@ -87,16 +76,12 @@ export class ClaimWriter {
     const body = { ...claim, spec: { ...(claim.spec as IPAddressClaimSpec), holders } };
     try {
       if (holders.length === 0) {
-        await this.#api.deleteNamespacedCustomObject({
-          ...this.#target(name),
+        await this.#api.call("DELETE", `${this.#path}/${name}`, {
           body: { preconditions: { resourceVersion: claim.metadata.resourceVersion ?? "" } },
         });
         return { ok: true, claim: body };
       }
-      const updated = (await this.#api.replaceNamespacedCustomObject({
-        ...this.#target(name),
-        body,
-      })) as ClaimObject;
+      const updated = await this.#api.call<ClaimObject>("PUT", `${this.#path}/${name}`, { body });
       return { ok: true, claim: updated };
     } catch (e: unknown) {
       const kind = apiErrorKind(e);
@@ -109,7 +94,7 @@ export class ClaimWriter {
 
   async readByName(name: string): Promise<ClaimObject | undefined> {
     try {
-      return (await this.#api.getNamespacedCustomObject(this.#target(name))) as ClaimObject;
+      return await this.#api.call<ClaimObject>("GET", `${this.#path}/${name}`);
     } catch (e: unknown) {
       if (apiErrorKind(e) === "NotFound") return undefined;
       throw new MetallbError("CLAIM_READ_FAILED", `reading claim ${name}`, { cause: e });

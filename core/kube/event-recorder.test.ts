@@ -1,8 +1,8 @@
 // The recorder's bounds, with a fake API: at most `inFlight` creates at once,
 // at most `queued` waiting, the rest dropped and counted, one warning per burst.
-import type { CoreV1Api } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../logger.ts";
+import type { ApiClient } from "./api-client.ts";
 import { EventRecorder } from "./event-recorder.ts";
 
 function fakeApi() {
@@ -10,7 +10,7 @@ function fakeApi() {
   let peak = 0;
   let open = 0;
   const api = {
-    createNamespacedEvent: (req: { body: { reason?: string } }) =>
+    call: (_method: string, _path: string, req: { body: { reason?: string } }) =>
       new Promise<void>((resolve) => {
         open++;
         peak = Math.max(peak, open);
@@ -22,7 +22,7 @@ function fakeApi() {
           },
         });
       }),
-  } as unknown as CoreV1Api;
+  } as unknown as ApiClient;
   return { api, calls, peak: () => peak };
 }
 

@@ -9,8 +9,9 @@
 // creates/s right after it (BENCHMARKS.md, reconciler). Beyond the queue's
 // bound new Events are dropped and counted, as client-go's recorder drops
 // under pressure.
-import type { CoreV1Api, CoreV1Event } from "@kubernetes/client-node";
+import type { CoreV1Event } from "@kubernetes/client-node";
 import { errorText } from "../errors.ts";
+import type { ApiClient } from "./api-client.ts";
 import type { Logger } from "../logger.ts";
 
 export interface EventTarget {
@@ -34,7 +35,7 @@ export interface EventRecorderLimits {
 }
 
 export class EventRecorder {
-  readonly #api: CoreV1Api;
+  readonly #api: ApiClient;
   readonly #component: string;
   readonly #log: Logger;
   readonly #inFlightMax: number;
@@ -44,7 +45,7 @@ export class EventRecorder {
   #dropped = 0;
   #warned = false;
 
-  constructor(api: CoreV1Api, component: string, log: Logger, limits: EventRecorderLimits = {}) {
+  constructor(api: ApiClient, component: string, log: Logger, limits: EventRecorderLimits = {}) {
     this.#api = api;
     this.#component = component;
     this.#log = log;
@@ -102,7 +103,7 @@ export class EventRecorder {
       }
       this.#inFlight++;
       this.#api
-        .createNamespacedEvent(next)
+        .call("POST", `/api/v1/namespaces/${next.namespace}/events`, { body: next.body })
         .catch((e: unknown) => {
           this.#log.warn({ err: errorText(e), reason: next.body.reason }, "event not recorded");
         })
