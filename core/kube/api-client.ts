@@ -97,10 +97,6 @@ export class ApiClient {
     });
   }
 
-  get server(): string {
-    return this.#config.server;
-  }
-
   #open(method: string, path: string, options: CallOptions, timeoutMs: number) {
     const token = this.#config.token();
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);

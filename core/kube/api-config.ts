@@ -55,12 +55,17 @@ function named(list: unknown, name: string, key: string, source: string): Record
 
 /** `<field>-data` (base64) or `<field>` (a path, relative to the kubeconfig's directory). */
 function material(entry: Record<string, unknown>, field: string, dir: string): Buffer | undefined {
-  const data = str(entry[`${field}-data`]);
-  if (data !== undefined) return Buffer.from(data, "base64");
   const path = str(entry[field]);
-  return path === undefined
-    ? undefined
-    : readFileSync(path.startsWith("/") ? path : join(dir, path));
+  return dataOrFile(
+    str(entry[`${field}-data`]),
+    path === undefined || path.startsWith("/") ? path : join(dir, path),
+  );
+}
+
+/** Base64 `data` if given, else the contents of `file` if given: a kubeconfig's two spellings of a certificate or key. */
+export function dataOrFile(data: string | undefined, file: string | undefined): Buffer | undefined {
+  if (data !== undefined) return Buffer.from(data, "base64");
+  return file === undefined ? undefined : readFileSync(file);
 }
 
 /** A token read from `path`, cached for TOKEN_FILE_TTL_MS. */

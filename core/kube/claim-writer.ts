@@ -4,13 +4,14 @@
 // resourceVersion on update means the claim changed under us.
 import { apiErrorKind } from "../api-errors.ts";
 import type { ClaimHolder, IPAddressClaimSpec } from "../api/ip-address-claim.ts";
-import { API_GROUP, KINDS } from "../api/kinds.ts";
+import { API_GROUP } from "../api/kinds.ts";
 import type { KubeObject } from "../api/schema-building-blocks.ts";
 import type { Holder } from "../allocator/allocation-types.ts";
 import { claimName } from "../allocator/claim-names.ts";
 import { MetallbError } from "../errors.ts";
 import { formatIp, type IpAddress } from "../net/ip-address-text.ts";
 import type { ApiClient } from "./api-client.ts";
+import { metallbPath } from "./metallb-informer.ts";
 
 export type ClaimObject = KubeObject<IPAddressClaimSpec>;
 
@@ -46,7 +47,7 @@ export class ClaimWriter {
   constructor(api: ApiClient, namespace: string) {
     this.#api = api;
     this.#namespace = namespace;
-    this.#path = `/apis/${API_GROUP}/${CLAIM_VERSION}/namespaces/${namespace}/${KINDS.IPAddressClaim.plural}`;
+    this.#path = metallbPath("IPAddressClaim", namespace, CLAIM_VERSION);
   }
 
   read(ip: IpAddress): Promise<ClaimObject | undefined> {

@@ -1,10 +1,10 @@
 // How every component finds the API: --kubeconfig, else $KUBECONFIG, else the
 // in-cluster ServiceAccount (KubeConfig.loadFromDefault covers both). Thin
 // Kubernetes adapter: core/kube/ is the only part of core/ that imports the client.
-import { readFileSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import { MetallbError } from "../errors.ts";
 import { ApiClient } from "./api-client.ts";
+import { dataOrFile } from "./api-config.ts";
 
 type RequestContext = Parameters<KubeConfig["applySecurityAuthentication"]>[0];
 type Dispatcher = NonNullable<ReturnType<RequestContext["getDispatcher"]>>;
@@ -52,18 +52,12 @@ export function apiClientFor(kc: KubeConfig): ApiClient {
   const user = kc.getCurrentUser();
   if (cluster === null)
     throw new MetallbError("KUBECONFIG_INVALID", "the kubeconfig has no current cluster");
-  const material = (data: string | undefined, file: string | undefined): Buffer | undefined =>
-    data !== undefined
-      ? Buffer.from(data, "base64")
-      : file !== undefined
-        ? readFileSync(file)
-        : undefined;
   const token = user?.token;
   return new ApiClient({
     server: cluster.server.replace(/\/+$/, ""),
-    ca: material(cluster.caData, cluster.caFile),
-    cert: material(user?.certData, user?.certFile),
-    key: material(user?.keyData, user?.keyFile),
+    ca: dataOrFile(cluster.caData, cluster.caFile),
+    cert: dataOrFile(user?.certData, user?.certFile),
+    key: dataOrFile(user?.keyData, user?.keyFile),
     insecureSkipTlsVerify: cluster.skipTLSVerify,
     token: () => token,
     source: `kubeconfig cluster ${cluster.name}`,

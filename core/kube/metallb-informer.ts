@@ -20,9 +20,13 @@ export function storageVersion(kind: MetallbKind): string {
   return KINDS[kind].versions.find((v) => v.storage)?.name ?? "v1beta1";
 }
 
-/** The collection path of `kind` in `namespace`, at its storage version. */
-export function metallbPath(kind: MetallbKind, namespace: string): string {
-  return `/apis/${API_GROUP}/${storageVersion(kind)}/namespaces/${namespace}/${KINDS[kind].plural}`;
+/** The collection path of `kind` in `namespace`, at `version` (default: its storage version). */
+export function metallbPath(
+  kind: MetallbKind,
+  namespace: string,
+  version = storageVersion(kind),
+): string {
+  return `/apis/${API_GROUP}/${version}/namespaces/${namespace}/${KINDS[kind].plural}`;
 }
 
 export function metallbInformer(options: MetallbInformerOptions): Informer<MetallbObject> {
