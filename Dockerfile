@@ -1,6 +1,8 @@
 # The one image every component runs: `metallb-ts webhook|reconciler|speaker`.
 # Node 24 runs the TypeScript sources directly (type stripping): there is no
-# compile step, only the speaker's native addon, built in the first stage.
+# compile step, only the speaker's native addon, built in the first stage, and
+# Node's compile cache, warmed there so that no component loads the type
+# stripper at run time (about 25 MB of RSS per process; bin/metallb-ts.js).
 #
 #   docker build -t ghcr.io/metallb-ts/metallb-ts:0.1.0 .
 #
@@ -26,6 +28,7 @@ RUN npm ci --no-audit --no-fund \
  && test -f speaker/native/build/Release/metallb_link.node \
  && npm prune --omit=dev --no-audit --no-fund
 COPY . .
+RUN node scripts/warm-compile-cache.js
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
@@ -38,6 +41,8 @@ COPY --from=build /app/core/ core/
 COPY --from=build /app/webhook/ webhook/
 COPY --from=build /app/reconciler/ reconciler/
 COPY --from=build /app/speaker/ speaker/
+# Keyed by absolute path and Node version: both are the same in this stage.
+COPY --from=build /app/.cache/node-compile-cache/ .cache/node-compile-cache/
 # 65532: the conventional non-root "nonroot" user, owning nothing in the image.
 # The speaker's DaemonSet runs it as root with only NET_RAW (docs/install.md).
 USER 65532:65532

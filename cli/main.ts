@@ -6,19 +6,24 @@ import { speakerCommand } from "../speaker/command.ts";
 import { webhookCommand } from "../webhook/command.ts";
 import { validateCommand } from "./validate-command.ts";
 
-const program = new Command("metallb-ts")
-  .description(
-    "MetalLB's API and behaviour for bare-metal Kubernetes LoadBalancer Services. Every component logs JSON to stdout.",
-  )
-  .addCommand(webhookCommand())
-  .addCommand(reconcilerCommand())
-  .addCommand(speakerCommand())
-  .addCommand(validateCommand());
+function program(): Command {
+  return new Command("metallb-ts")
+    .description(
+      "MetalLB's API and behaviour for bare-metal Kubernetes LoadBalancer Services. Every component logs JSON to stdout.",
+    )
+    .addCommand(webhookCommand())
+    .addCommand(reconcilerCommand())
+    .addCommand(speakerCommand())
+    .addCommand(validateCommand());
+}
 
-try {
-  await program.parseAsync(process.argv);
-} catch (e: unknown) {
-  const code = e instanceof MetallbError ? e.code : "FATAL";
-  console.error(JSON.stringify({ level: "fatal", code, msg: errorText(e) }));
-  process.exitCode = 2;
+/** Runs the command line `argv` (process.argv's shape); bin/metallb-ts.js is the caller. */
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (e: unknown) {
+    const code = e instanceof MetallbError ? e.code : "FATAL";
+    console.error(JSON.stringify({ level: "fatal", code, msg: errorText(e) }));
+    process.exitCode = 2;
+  }
 }

@@ -2,20 +2,16 @@
 // semantics (ecosystem notes §2.6): another holder's lease is honoured until
 // leaseDuration has passed on *our* clock since we last saw its record change
 // (tolerates clock skew); a leader that cannot renew within renewDeadline
-// steps down; retries are jittered. Timestamps are V1MicroTime: the API
+// steps down; retries are jittered. Timestamps are MicroTime: the API
 // server rejects a plain Date's millisecond form.
-import {
-  CoordinationV1Api,
-  V1MicroTime,
-  type KubeConfig,
-  type V1Lease,
-} from "@kubernetes/client-node";
+import type { V1Lease } from "@kubernetes/client-node";
 import { apiErrorKind } from "../core/api-errors.ts";
+import type { ApiClient } from "../core/kube/api-client.ts";
 import { errorText } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 
 export interface LeaderElectionOptions {
-  readonly kc: KubeConfig;
+  readonly api: ApiClient;
   readonly namespace: string;
   readonly name: string;
   readonly identity: string;
@@ -29,9 +25,24 @@ export interface LeaderElectionOptions {
 
 const JITTER = 1.2;
 
+/** A metav1.MicroTime: RFC 3339 with six fractional digits (Date has milliseconds). */
+function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/Z$/, "000Z");
+}
+
+type LeaseSpec = NonNullable<V1Lease["spec"]>;
+/** The wire form: times are strings, not client-node's Date subclass. */
+type LeaseBody = Omit<V1Lease, "spec"> & {
+  spec?: Omit<LeaseSpec, "acquireTime" | "renewTime"> & {
+    acquireTime?: string;
+    renewTime?: string;
+  };
+};
+
 export class LeaderElector {
   readonly #o: LeaderElectionOptions;
-  readonly #api: CoordinationV1Api;
+  readonly #api: ApiClient;
+  readonly #path: string;
   readonly #leaseMs: number;
   readonly #renewMs: number;
   readonly #retryMs: number;
@@ -43,7 +54,8 @@ export class LeaderElector {
 
   constructor(options: LeaderElectionOptions) {
     this.#o = options;
-    this.#api = options.kc.makeApiClient(CoordinationV1Api);
+    this.#api = options.api;
+    this.#path = `/apis/coordination.k8s.io/v1/namespaces/${options.namespace}/leases`;
     this.#leaseMs = options.leaseDurationMs ?? 15_000;
     this.#renewMs = options.renewDeadlineMs ?? 10_000;
     this.#retryMs = options.retryPeriodMs ?? 2_000;
@@ -83,8 +95,8 @@ export class LeaderElector {
     }
   }
 
-  #spec(previous: V1Lease | undefined): NonNullable<V1Lease["spec"]> {
-    const now = new V1MicroTime(Date.now());
+  #spec(previous: LeaseBody | undefined): NonNullable<LeaseBody["spec"]> {
+    const now = microTime(Date.now());
     const mine = previous?.spec?.holderIdentity === this.#o.identity;
     const transitions = previous?.spec?.leaseTransitions ?? 0;
     return {
@@ -96,12 +108,9 @@ export class LeaderElector {
     };
   }
 
-  async #read(): Promise<V1Lease | undefined> {
+  async #read(): Promise<LeaseBody | undefined> {
     try {
-      return await this.#api.readNamespacedLease({
-        name: this.#o.name,
-        namespace: this.#o.namespace,
-      });
+      return await this.#api.call<LeaseBody>("GET", `${this.#path}/${this.#o.name}`);
     } catch (e: unknown) {
       if (apiErrorKind(e) === "NotFound") return undefined;
       throw e;
@@ -109,12 +118,12 @@ export class LeaderElector {
   }
 
   /** Whether another holder's lease is still valid by our clock. */
-  #heldByOther(lease: V1Lease): boolean {
+  #heldByOther(lease: LeaseBody): boolean {
     const spec = lease.spec ?? {};
     const holder = spec.holderIdentity ?? "";
     if (holder === "" || holder === this.#o.identity) return false;
     const duration = (spec.leaseDurationSeconds ?? 0) * 1000;
-    const record = `${holder}|${String(spec.renewTime)}|${duration}`;
+    const record = `${holder}|${spec.renewTime ?? ""}|${String(duration)}`;
     const now = Date.now();
     if (record !== this.#observed) {
       this.#observed = record;
@@ -127,26 +136,22 @@ export class LeaderElector {
     const { name, namespace } = this.#o;
     const lease = await this.#read();
     if (lease === undefined) {
-      return this.#write(() =>
-        this.#api.createNamespacedLease({
-          namespace,
-          body: { metadata: { name, namespace }, spec: this.#spec(undefined) },
-        }),
-      );
+      return this.#write("POST", this.#path, {
+        metadata: { name, namespace },
+        spec: this.#spec(undefined),
+      });
     }
     if (this.#heldByOther(lease)) return false;
-    return this.#write(() =>
-      this.#api.replaceNamespacedLease({
-        name,
-        namespace,
-        body: { metadata: lease.metadata ?? {}, spec: this.#spec(lease) },
-      }),
-    );
+    return this.#write("PUT", `${this.#path}/${name}`, {
+      metadata: lease.metadata ?? {},
+      spec: this.#spec(lease),
+    });
   }
 
-  async #write(call: () => Promise<V1Lease>): Promise<boolean> {
+  /** A create or a replace; Conflict (someone wrote since our read) or AlreadyExists is "not ours". */
+  async #write(method: "POST" | "PUT", path: string, body: LeaseBody): Promise<boolean> {
     try {
-      await call();
+      await this.#api.call(method, path, { body });
       return true;
     } catch (e: unknown) {
       const kind = apiErrorKind(e);
@@ -163,19 +168,18 @@ export class LeaderElector {
     try {
       const lease = await this.#read();
       if (lease?.spec?.holderIdentity !== this.#o.identity) return;
-      await this.#api.replaceNamespacedLease({
-        name: this.#o.name,
-        namespace: this.#o.namespace,
+      const now = microTime(Date.now());
+      await this.#api.call("PUT", `${this.#path}/${this.#o.name}`, {
         body: {
           metadata: lease.metadata ?? {},
           spec: {
-            acquireTime: acquiredAt(lease, new V1MicroTime(Date.now())),
+            acquireTime: acquiredAt(lease, now),
             leaseTransitions: lease.spec.leaseTransitions ?? 0,
             holderIdentity: "",
             leaseDurationSeconds: 1,
-            renewTime: new V1MicroTime(Date.now()),
+            renewTime: now,
           },
-        },
+        } satisfies LeaseBody,
       });
     } catch (e: unknown) {
       this.#o.log.warn({ err: errorText(e) }, "lease not released");
@@ -183,10 +187,9 @@ export class LeaderElector {
   }
 }
 
-function acquiredAt(lease: V1Lease, fallback: V1MicroTime): V1MicroTime {
-  // Read back as a string despite the declared type (ecosystem notes §2.6).
-  const ms = Date.parse(String(lease.spec?.acquireTime ?? ""));
-  return Number.isNaN(ms) ? fallback : new V1MicroTime(ms);
+/** The lease's acquireTime as read back (the server's own MicroTime text), else `fallback`. */
+function acquiredAt(lease: LeaseBody, fallback: string): string {
+  return lease.spec?.acquireTime ?? fallback;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

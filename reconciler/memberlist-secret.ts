@@ -3,9 +3,9 @@
 // installs keep theirs and a fresh install gets one without a manual step
 // (metallb-reference §4.6: key `secretkey`, unpadded base64 of 16 random bytes).
 import { randomBytes } from "node:crypto";
-import type { CoreV1Api } from "@kubernetes/client-node";
 import { apiErrorKind, isRetryableApiError, retryAfterMs } from "../core/api-errors.ts";
 import { retry } from "../core/backoff.ts";
+import type { ApiClient } from "../core/kube/api-client.ts";
 import type { Logger } from "../core/logger.ts";
 
 export const MEMBERLIST_SECRET = "memberlist";
@@ -17,22 +17,22 @@ export function newMemberlistKey(): string {
 
 /** Creates the Secret unless it exists; AlreadyExists (another replica won) is success. */
 export async function ensureMemberlistSecret(
-  core: CoreV1Api,
+  api: ApiClient,
   namespace: string,
   log: Logger,
   signal?: AbortSignal,
 ): Promise<"created" | "exists"> {
+  const secrets = `/api/v1/namespaces/${namespace}/secrets`;
   return retry(
     async () => {
       try {
-        await core.readNamespacedSecret({ name: MEMBERLIST_SECRET, namespace });
+        await api.call("GET", `${secrets}/${MEMBERLIST_SECRET}`);
         return "exists" as const;
       } catch (e: unknown) {
         if (apiErrorKind(e) !== "NotFound") throw e;
       }
       try {
-        await core.createNamespacedSecret({
-          namespace,
+        await api.call("POST", secrets, {
           body: {
             metadata: { name: MEMBERLIST_SECRET, namespace, labels: { app: "metallb" } },
             stringData: { [MEMBERLIST_KEY]: newMemberlistKey() },

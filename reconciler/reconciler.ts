@@ -3,15 +3,9 @@
 // (pure) and the plan carried out here (claims through the ClaimWriter and
 // ServiceAssigner, status through the status subresource, annotations with a
 // merge patch, Events). Only an active (leader) reconciler writes.
-import {
-  CoreV1Api,
-  PatchStrategy,
-  setHeaderOptions,
-  type KubeConfig,
-  type V1Service,
-} from "@kubernetes/client-node";
+import type { V1Service } from "@kubernetes/client-node";
 import { claimName } from "../core/allocator/claim-names.ts";
-import { apiClientFor } from "../core/kube/kube-config.ts";
+import { MERGE_PATCH, type ApiClient } from "../core/kube/api-client.ts";
 import { AllocationView } from "../core/kube/allocation-view.ts";
 import { ClaimWriter, holderKey } from "../core/kube/claim-writer.ts";
 import { EventRecorder, type ServiceEvent } from "../core/kube/event-recorder.ts";
@@ -36,7 +30,7 @@ import type { ReconcilerMetrics } from "./metrics.ts";
 import { WorkQueue } from "./work-queue.ts";
 
 export interface ReconcilerOptions {
-  readonly kc: KubeConfig;
+  readonly api: ApiClient;
   readonly namespace: string;
   readonly lbClass: string | undefined;
   readonly clusterFamilies: readonly IpFamily[];
@@ -49,7 +43,6 @@ export interface ReconcilerOptions {
   readonly concurrency?: number | undefined;
 }
 
-const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 const MAX_ROUNDS = 4;
 
 function created(svc: V1Service | undefined): number {
@@ -59,14 +52,9 @@ function created(svc: V1Service | undefined): number {
 }
 
 /**
- * Drops metadata.managedFields from a cached object (the informer caches the
- * very object its callbacks receive): the reconciler never reads them, and at
- * 10,000 Services and claims they are a large part of the heap.
- */
-/**
- * What of a Service our writes and a user's edits can change. The watch hands
- * over raw JSON while write responses are deserialized (Dates), so Dates are
- * printed the way the API server prints them.
+ * What of a Service our writes and a user's edits can change; the write's
+ * response and the watch event are both the API server's JSON, so equal
+ * fingerprints mean the event is our write's echo.
  */
 function fingerprint(svc: object): string {
   const { metadata, spec, status } = svc as {
@@ -74,18 +62,13 @@ function fingerprint(svc: object): string {
     spec?: unknown;
     status?: unknown;
   };
-  return JSON.stringify(
-    [metadata?.annotations, metadata?.labels, metadata?.deletionTimestamp, spec, status],
-    function (this: Record<string, unknown>, k: string, v: unknown) {
-      const raw = this[k];
-      return raw instanceof Date ? raw.toISOString().replace(/\.000Z$/, "Z") : v;
-    },
-  );
-}
-
-function lighten(obj: object): void {
-  const meta = (obj as { metadata?: { managedFields?: unknown } }).metadata;
-  if (meta !== undefined) delete meta.managedFields;
+  return JSON.stringify([
+    metadata?.annotations,
+    metadata?.labels,
+    metadata?.deletionTimestamp,
+    spec,
+    status,
+  ]);
 }
 
 function keyOf(obj: { metadata?: { namespace?: string; name?: string } }): string {
@@ -96,7 +79,7 @@ export class Reconciler {
   readonly view: AllocationView;
   readonly #o: ReconcilerOptions;
   readonly #services: Informer<V1Service>;
-  readonly #core: CoreV1Api;
+  readonly #api: ApiClient;
   readonly #writer: ClaimWriter;
   readonly #assigner: ServiceAssigner;
   readonly #events: EventRecorder;
@@ -111,10 +94,8 @@ export class Reconciler {
 
   constructor(options: ReconcilerOptions) {
     this.#o = options;
-    const { kc, log, signal } = options;
-    // Watches go through the slim client (core/kube/api-client.ts), writes through kc.
-    const api = apiClientFor(kc);
-    this.#core = kc.makeApiClient(CoreV1Api);
+    const { api, log, signal } = options;
+    this.#api = api;
     this.view = new AllocationView({ api, namespace: options.namespace, log, signal });
     this.#writer = new ClaimWriter(api, options.namespace);
     this.#assigner = new ServiceAssigner({ view: this.view, writer: this.#writer, log });
@@ -148,7 +129,6 @@ export class Reconciler {
   #wire(): void {
     for (const event of ["add", "update", "delete"] as const) {
       this.#services.on(event, (svc) => {
-        lighten(svc);
         const key = keyOf(svc);
         // The echo of our own status write changes nothing to decide; queueing
         // it would put a no-op ahead of every new Service (10,000 of them after
@@ -168,7 +148,6 @@ export class Reconciler {
       this.#o.metrics?.refreshPools(this.view);
     });
     this.view.onClaimChanged((claim, deleted) => {
-      lighten(claim);
       // A holder without a UID (an admission) needs its Service reconciled; a
       // claim with UIDs is ours already, and re-checking it would only queue
       // no-op work ahead of new Services.
@@ -348,9 +327,10 @@ export class Reconciler {
     // through services/status (MetalLB writes ip-allocated-from-pool the same way).
     if (pub.annotations !== undefined || pub.status !== undefined) {
       const body = { ...pub.annotations, ...pub.status };
-      const written = await this.#core.patchNamespacedServiceStatus(
-        { name, namespace, body },
-        MERGE,
+      const written = await this.#api.call<V1Service>(
+        "PATCH",
+        `/api/v1/namespaces/${namespace}/services/${name}/status`,
+        { body, contentType: MERGE_PATCH },
       );
       this.#echo.set(`${namespace}/${name}`, fingerprint(written));
     }

@@ -1,16 +1,15 @@
 // Starts a reconciler: caches, optional leader election, metrics server.
 // Used by `metallb-ts reconciler`, the cluster tests and the bench.
-import { CoreV1Api } from "@kubernetes/client-node";
 import { shutdownSignal } from "../cli/shutdown-signal.ts";
 import { errorText } from "../core/errors.ts";
-import { apiClientFor, loadKubeConfig } from "../core/kube/kube-config.ts";
+import { ApiClient } from "../core/kube/api-client.ts";
+import { loadApiConfig } from "../core/kube/api-config.ts";
 import { createLogger } from "../core/logger.ts";
 import { discoverClusterFamilies, parseFamilies } from "../webhook/cluster-families.ts";
 import type { ReconcilerFlags } from "./command.ts";
 import type { Server } from "node:http";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "../core/logger.ts";
 import type { IpFamily } from "../core/net/ip-address-text.ts";
 import { LeaderElector } from "./leader-election.ts";
@@ -26,7 +25,7 @@ export interface LeaseTimings {
 }
 
 export interface StartReconcilerOptions {
-  readonly kc: KubeConfig;
+  readonly api: ApiClient;
   readonly namespace: string;
   readonly lbClass: string | undefined;
   readonly clusterFamilies: readonly IpFamily[];
@@ -66,17 +65,14 @@ export async function startReconciler(options: StartReconcilerOptions): Promise<
     });
   }
   await reconciler.start();
-  ensureMemberlistSecret(
-    options.kc.makeApiClient(CoreV1Api),
-    options.namespace,
-    options.log,
-    controller.signal,
-  ).catch((e: unknown) => {
-    options.log.warn(
-      { err: errorText(e) },
-      "memberlist Secret not ensured; speakers heartbeat unauthenticated until it exists",
-    );
-  });
+  ensureMemberlistSecret(options.api, options.namespace, options.log, controller.signal).catch(
+    (e: unknown) => {
+      options.log.warn(
+        { err: errorText(e) },
+        "memberlist Secret not ensured; speakers heartbeat unauthenticated until it exists",
+      );
+    },
+  );
   let leading = false;
   let election: Promise<void> | undefined;
   if (options.lease === undefined) {
@@ -84,7 +80,7 @@ export async function startReconciler(options: StartReconcilerOptions): Promise<
     reconciler.setActive(true);
   } else {
     const elector = new LeaderElector({
-      kc: options.kc,
+      api: options.api,
       namespace: options.namespace,
       name: options.lease.name,
       identity: options.lease.identity ?? `${hostname()}_${randomBytes(4).toString("hex")}`,
@@ -129,14 +125,14 @@ export async function runReconciler(
   flags: ReconcilerFlags & { readonly orphanGraceMs: number },
 ): Promise<void> {
   const log = createLogger("controller", flags.logLevel);
-  const kc = loadKubeConfig(flags.kubeconfig);
+  const api = new ApiClient(loadApiConfig(flags.kubeconfig));
   const families =
     flags.serviceIpFamilies === "auto"
-      ? ((await discoverClusterFamilies(apiClientFor(kc), log)) ?? ["IPv4"])
+      ? ((await discoverClusterFamilies(api, log)) ?? ["IPv4"])
       : parseFamilies(flags.serviceIpFamilies);
   log.info({ families, lbClass: flags.lbClass ?? null }, "starting reconciler");
   const running = await startReconciler({
-    kc,
+    api,
     namespace: flags.namespace,
     lbClass: flags.lbClass,
     clusterFamilies: families,

@@ -7,7 +7,7 @@
 // Objects are reduced to the few fields the decisions read as they arrive:
 // the speaker's memory must not grow with Service objects' full size (target:
 // under 80 MB with 10,000 Services).
-import type { V1EndpointSlice, V1Node, V1Service } from "@kubernetes/client-node";
+import type { V1EndpointSlice, V1Node, V1ObjectMeta, V1Service } from "@kubernetes/client-node";
 import {
   ALLOCATED_IPS_ANNOTATION,
   ANNOTATION,
@@ -16,7 +16,7 @@ import {
 } from "../core/allocator/service-request.ts";
 import type { ConfigKind } from "../core/api/kinds.ts";
 import type { ApiClient } from "../core/kube/api-client.ts";
-import { Informer } from "../core/kube/informer.ts";
+import { identityMetadata, Informer } from "../core/kube/informer.ts";
 import { metallbInformer, type MetallbObject } from "../core/kube/metallb-informer.ts";
 import type { Logger } from "../core/logger.ts";
 import { formatIp, parseIp } from "../core/net/ip-address-text.ts";
@@ -132,27 +132,15 @@ export function servingNodes(slice: V1EndpointSlice): { anyServing: boolean; nod
 type SliceSummary = ReturnType<typeof servingNodes>;
 
 /**
- * Drops from an informer's cached copy everything but its identity and
- * labels, once the reduced view has been read from it: the cache needs only
- * namespace, name and resourceVersion to track the object, and the speaker's memory must not
- * grow with Services' and EndpointSlices' full size (issue 5: 10,000 Services).
+ * What the informers keep of a Service, EndpointSlice or Node once the
+ * reduced view has been read from it: identity, version and labels (a slice
+ * deleted while the watch was down is matched to its Service by them). The
+ * speaker's memory must not grow with these objects' full size (issue 5:
+ * 10,000 Services).
  */
-function shrink(obj: object): void {
-  const o = obj as {
-    spec?: unknown;
-    status?: unknown;
-    endpoints?: unknown;
-    ports?: unknown;
-    metadata?: { managedFields?: unknown; annotations?: unknown; ownerReferences?: unknown };
-  };
-  delete o.spec;
-  delete o.status;
-  delete o.endpoints;
-  delete o.ports;
-  // Labels stay: a slice deleted while the watch was down is matched to its Service by them.
-  delete o.metadata?.managedFields;
-  delete o.metadata?.annotations;
-  delete o.metadata?.ownerReferences;
+function identity<T extends { metadata?: V1ObjectMeta }>(obj: T): T {
+  // Every field of these kinds but metadata is optional.
+  return { metadata: identityMetadata(obj.metadata) } as T;
 }
 
 export class ClusterView {
@@ -180,14 +168,16 @@ export class ClusterView {
   constructor(options: ClusterViewOptions) {
     this.#options = options;
     const { api, log, signal } = options;
-    this.#services = new Informer<V1Service>({ api, path: "/api/v1/services", log, signal });
+    const keep = identity;
+    this.#services = new Informer<V1Service>({ api, path: "/api/v1/services", log, signal, keep });
     this.#slices = new Informer<V1EndpointSlice>({
       api,
       path: "/apis/discovery.k8s.io/v1/endpointslices",
       log,
       signal,
+      keep,
     });
-    this.#nodes = new Informer<V1Node>({ api, path: "/api/v1/nodes", log, signal });
+    this.#nodes = new Informer<V1Node>({ api, path: "/api/v1/nodes", log, signal, keep });
     for (const kind of Object.keys(CONFIG_SET_FIELD) as ConfigKind[]) {
       this.#config.set(
         kind,
@@ -242,9 +232,8 @@ export class ClusterView {
 
   #ingestService(svc: V1Service, deleted: boolean): void {
     const key = `${svc.metadata?.namespace ?? ""}/${svc.metadata?.name ?? ""}`;
-    // Only the reduced view is kept; the informer's copy loses its heavy fields.
+    // Only the reduced view is kept (and the informer keeps only identity()).
     const view = deleted ? undefined : readServiceView(svc, this.#options.lbClass);
-    shrink(svc);
     if (view === undefined) {
       this.#endpointViews.delete(key);
       if (!this.#serviceViews.delete(key)) return;
@@ -263,7 +252,6 @@ export class ClusterView {
     const perService = this.#sliceViews.get(key) ?? new Map<string, SliceSummary>();
     if (deleted) perService.delete(name);
     else perService.set(name, servingNodes(slice));
-    shrink(slice);
     if (perService.size === 0) this.#sliceViews.delete(key);
     else this.#sliceViews.set(key, perService);
     this.#endpointViews.delete(key);
@@ -273,7 +261,6 @@ export class ClusterView {
   #ingestNode(node: V1Node, deleted: boolean): void {
     const name = node.metadata?.name ?? "";
     const view = deleted ? undefined : readNodeView(node);
-    shrink(node);
     const old = this.#nodeViews.get(name);
     // Status-only updates that change nothing read here keep every plan valid.
     if (view !== undefined && old !== undefined && JSON.stringify(view) === JSON.stringify(old)) {

@@ -173,4 +173,79 @@ describe("Informer", () => {
     ).toEqual(["a", "d"]);
     expect(informer.get("d", "ns")?.metadata.resourceVersion).toBe("20");
   }, 20_000);
+
+  it("lists in pages of one snapshot and watches from the last page's version", async () => {
+    requests.length = 0;
+    const pages: (string | null)[] = [];
+    let watched: string | null = null;
+    handler = (req, res) => {
+      const url = new URL(req.url ?? "", "https://x");
+      if (url.searchParams.get("watch") === "true") {
+        watched = url.searchParams.get("resourceVersion");
+        res.writeHead(200); // stays open until the test ends
+        return;
+      }
+      const token = url.searchParams.get("continue");
+      pages.push(`${url.searchParams.get("limit") ?? "-"} ${token ?? "-"}`);
+      const page = token === null ? 0 : Number(token);
+      json(res, 200, {
+        metadata: { resourceVersion: "30", ...(page < 2 ? { continue: String(page + 1) } : {}) },
+        items: [thing(`p${String(page)}`, page + 1)],
+      });
+    };
+    const stop = new AbortController();
+    const informer = new Informer<Thing>({
+      api: client(),
+      path: "/things",
+      log: createLogger("test", "silent"),
+      signal: stop.signal,
+    });
+    await informer.start();
+    const deadline = Date.now() + 10_000;
+    while (requests.filter((r) => r.includes("watch=true")).length === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    stop.abort();
+    expect(pages).toEqual(["500 -", "500 1", "500 2"]);
+    expect(watched).toBe("30");
+    expect(
+      informer
+        .list()
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(["p0", "p1", "p2"]);
+  }, 20_000);
+
+  it("hands handlers the whole object and caches what keep() leaves (default: all but managedFields)", async () => {
+    const full = (name: string) => ({
+      metadata: { name, namespace: "ns", resourceVersion: "1", managedFields: [{ manager: "m" }] },
+      spec: { big: "x".repeat(100) },
+    });
+    handler = (req, res) => {
+      if (new URL(req.url ?? "", "https://x").searchParams.get("watch") === "true") {
+        res.writeHead(200);
+        return;
+      }
+      json(res, 200, { metadata: { resourceVersion: "1" }, items: [full("a")] });
+    };
+    const stop = new AbortController();
+    const make = (keep?: (o: Thing) => Thing) =>
+      new Informer<Thing>({
+        api: client(),
+        path: "/things",
+        log: createLogger("test", "silent"),
+        signal: stop.signal,
+        keep,
+      });
+    const reduced = make((o) => ({ metadata: o.metadata }));
+    const seen: unknown[] = [];
+    reduced.on("add", (o) => seen.push(structuredClone(o)));
+    const plain = make();
+    await Promise.all([reduced.start(), plain.start()]);
+    stop.abort();
+    expect(seen).toEqual([full("a")]);
+    expect(reduced.get("a", "ns")).toEqual({ metadata: full("a").metadata });
+    const { managedFields: _m, ...withoutFields } = full("a").metadata;
+    expect(plain.get("a", "ns")).toEqual({ ...full("a"), metadata: withoutFields });
+  });
 });

@@ -13,23 +13,45 @@ import type { ApiClient, WatchEvent } from "./api-client.ts";
 
 /** What the cache needs of an object: its identity and version. */
 export interface InformedObject {
-  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    resourceVersion?: string;
+    managedFields?: unknown;
+  };
 }
 
-export interface InformerOptions {
+export interface InformerOptions<T extends InformedObject = InformedObject> {
   readonly api: ApiClient;
   /** Collection path, e.g. /apis/metallb.io/v1beta1/namespaces/metallb-system/ipaddressclaims */
   readonly path: string;
   readonly log: Logger;
   readonly signal: AbortSignal;
+  /**
+   * What the cache keeps of an object once the add/update handlers have seen
+   * it whole (client-go's SetTransform, applied after delivery). It must keep
+   * metadata's name, namespace and resourceVersion; delete handlers and
+   * list()/get() see what it kept. Default: everything but
+   * metadata.managedFields, which no component reads and which is a large
+   * part of every object (issues 4 and 5: memory at 10,000 Services).
+   */
+  readonly keep?: ((obj: T) => T) | undefined;
 }
 
 export type InformerEvent = "add" | "update" | "delete";
 
 interface ListBody<T> {
-  metadata?: { resourceVersion?: string };
+  metadata?: { resourceVersion?: string; continue?: string };
   items?: T[];
 }
+
+/**
+ * Objects per list page, as client-go's pager (tools/pager, defaultPageSize).
+ * A relist of 10,000 Services in one response is a ~20 MB string and its
+ * parse at once; in pages, each is handed to the handlers (which keep only
+ * what they need) before the next arrives, so the peak stays one page.
+ */
+const LIST_PAGE_SIZE = 500;
 
 /**
  * client-go asks for a timeout between 5 and 10 minutes (reflector.go
@@ -50,12 +72,36 @@ function keyOf(obj: InformedObject): string {
     : `${m.namespace}/${m.name ?? ""}`;
 }
 
+export interface IdentityMetadata {
+  name?: string;
+  namespace?: string;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+}
+
+/** Identity, version and labels of `metadata`: what a `keep` that drops the rest must leave. */
+export function identityMetadata(metadata: IdentityMetadata | undefined): IdentityMetadata {
+  const kept: IdentityMetadata = {};
+  if (metadata?.name !== undefined) kept.name = metadata.name;
+  if (metadata?.namespace !== undefined) kept.namespace = metadata.namespace;
+  if (metadata?.resourceVersion !== undefined) kept.resourceVersion = metadata.resourceVersion;
+  if (metadata?.labels !== undefined) kept.labels = metadata.labels;
+  return kept;
+}
+
+function withoutManagedFields<T extends InformedObject>(obj: T): T {
+  if (obj.metadata?.managedFields === undefined) return obj;
+  const { managedFields: _dropped, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
+}
+
 function isGone(e: unknown): boolean {
   return typeof e === "object" && e !== null && (e as { code?: unknown }).code === 410;
 }
 
 export class Informer<T extends InformedObject> {
-  readonly #o: InformerOptions;
+  readonly #o: InformerOptions<T>;
+  readonly #keep: (obj: T) => T;
   readonly #log: Logger;
   readonly #store = new Map<string, T>();
   readonly #handlers: Record<InformerEvent, ((obj: T) => void)[]> = {
@@ -69,8 +115,9 @@ export class Informer<T extends InformedObject> {
   #started = false;
   readonly #waiters: (() => void)[] = [];
 
-  constructor(options: InformerOptions) {
+  constructor(options: InformerOptions<T>) {
     this.#o = options;
+    this.#keep = options.keep ?? withoutManagedFields;
     this.#log = options.log.child({ informer: options.path });
   }
 
@@ -130,33 +177,49 @@ export class Informer<T extends InformedObject> {
     return this.#o.signal.aborted;
   }
 
+  /**
+   * Lists in pages of one consistent snapshot (the continue token pins the
+   * list's resourceVersion); an expired token is 410, which relists.
+   */
   async #relist(): Promise<void> {
-    const body = await this.#o.api.call<ListBody<T>>("GET", this.#o.path, {
-      signal: this.#o.signal,
-    });
     const seen = new Set<string>();
-    for (const obj of body.items ?? []) {
-      const key = keyOf(obj);
-      seen.add(key);
-      this.#put(key, obj);
-    }
+    let page: ListBody<T>["metadata"];
+    do {
+      page = await this.#listPage(page?.continue, seen);
+    } while (page?.continue !== undefined && page.continue !== "");
     for (const [key, old] of this.#store) {
       if (seen.has(key)) continue;
       this.#store.delete(key);
       this.#emit("delete", old);
     }
-    this.#resourceVersion = body.metadata?.resourceVersion ?? "";
+    this.#resourceVersion = page?.resourceVersion ?? "";
     this.#synced = true;
     for (const resolve of this.#waiters.splice(0)) resolve();
   }
 
+  /** Fetches and delivers one page, adding its keys to `seen`; returns the page's list metadata. */
+  async #listPage(token: string | undefined, seen: Set<string>): Promise<ListBody<T>["metadata"]> {
+    const body = await this.#o.api.call<ListBody<T>>("GET", this.#o.path, {
+      signal: this.#o.signal,
+      query: { limit: LIST_PAGE_SIZE, continue: token },
+    });
+    for (const obj of body.items ?? []) {
+      const key = keyOf(obj);
+      seen.add(key);
+      this.#put(key, obj);
+    }
+    return body.metadata;
+  }
+
   #put(key: string, obj: T): void {
     const old = this.#store.get(key);
+    // Whole while the handlers run (they may read the cache), then reduced.
     this.#store.set(key, obj);
     if (old === undefined) this.#emit("add", obj);
     else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) {
       this.#emit("update", obj);
     }
+    this.#store.set(key, this.#keep(obj));
   }
 
   async #watch(): Promise<void> {
@@ -223,7 +286,7 @@ export class Informer<T extends InformedObject> {
     if (event.type === "DELETED") {
       const old = this.#store.get(key);
       this.#store.delete(key);
-      this.#emit("delete", old ?? event.object);
+      this.#emit("delete", old ?? this.#keep(event.object));
       return;
     }
     this.#put(key, event.object);

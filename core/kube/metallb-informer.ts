@@ -14,6 +14,7 @@ export interface MetallbInformerOptions {
   readonly namespace: string;
   readonly log: Logger;
   readonly signal: AbortSignal;
+  readonly keep?: ((obj: MetallbObject) => MetallbObject) | undefined;
 }
 
 export function storageVersion(kind: MetallbKind): string {
@@ -35,5 +36,6 @@ export function metallbInformer(options: MetallbInformerOptions): Informer<Metal
     path: metallbPath(options.kind, options.namespace),
     log: options.log,
     signal: options.signal,
+    keep: options.keep,
   });
 }

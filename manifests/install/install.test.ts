@@ -134,6 +134,9 @@ describe("workloads", () => {
       { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
       { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
       { name: "POD_UID", valueFrom: { fieldRef: { fieldPath: "metadata.uid" } } },
+      // The heap sizing BENCHMARKS.md "l2" measured (runtime.ts).
+      { name: "NODE_OPTIONS", value: "--max-semi-space-size=1 --max-old-space-size=128" },
+      { name: "MALLOC_ARENA_MAX", value: "2" },
     ]);
     // The heartbeat key is mounted where --memberlist-key-file looks by default.
     expect(c.volumeMounts).toEqual([

@@ -13,6 +13,7 @@ import {
   type Manifest,
 } from "./common.ts";
 import { SERVICE_ACCOUNTS } from "./rbac.ts";
+import { SPEAKER_ENV, SPEAKER_V8_OPTIONS } from "./runtime.ts";
 
 export const WEBHOOK_PORT = 9443;
 export const METRICS_PORT = 7472;
@@ -191,6 +192,9 @@ function speakerDaemonSet(): Json {
               // ServiceL2Status/ServiceBGPStatus objects are owned by the speaker Pod (MetalLB §1.7).
               { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
               { name: "POD_UID", valueFrom: { fieldRef: { fieldPath: "metadata.uid" } } },
+              // Heap sizing and malloc arenas for the memory target (runtime.ts).
+              { name: "NODE_OPTIONS", value: SPEAKER_V8_OPTIONS.join(" ") },
+              ...Object.entries(SPEAKER_ENV).map(([name, value]) => ({ name, value })),
             ],
             ports: [
               { name: "monitoring", containerPort: METRICS_PORT, protocol: "TCP" },

@@ -8,7 +8,7 @@ import { apiErrorKind } from "../../core/api-errors.ts";
 import { backoffDelay } from "../../core/backoff.ts";
 import { errorText } from "../../core/errors.ts";
 import { MERGE_PATCH, type ApiClient } from "../../core/kube/api-client.ts";
-import type { Informer } from "../../core/kube/informer.ts";
+import { identityMetadata, type Informer } from "../../core/kube/informer.ts";
 import {
   metallbInformer,
   metallbPath,
@@ -53,6 +53,16 @@ function toStatusObject(o: MetallbObject): StatusObject {
   };
 }
 
+/** What toStatusObject reads, kept in the informer: one object per announced Service (10,000 of them, issue 5). */
+function statusOnly(o: MetallbObject): MetallbObject {
+  return {
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    metadata: identityMetadata(o.metadata),
+    status: o.status,
+  };
+}
+
 export class StatusWriter {
   readonly #o: StatusWriterOptions;
   readonly #api: ApiClient;
@@ -73,7 +83,7 @@ export class StatusWriter {
     this.#o = options;
     this.#api = options.api;
     this.#prefix = options.kind === "ServiceL2Status" ? "l2-" : "bgp-";
-    this.#informer = metallbInformer({ ...options, kind: options.kind });
+    this.#informer = metallbInformer({ ...options, kind: options.kind, keep: statusOnly });
     // Another speaker may delete or change our objects (a node that briefly
     // believed it owned the Service): every change is checked against what we
     // want. Our own creates stop being remembered once the watch reports them.

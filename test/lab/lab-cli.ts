@@ -3,7 +3,6 @@
 // to stderr, the report and instructions to stdout.
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { repoRoot } from "../control-plane/binaries.ts";
 import { formatReport, kubectlFor, waitForReport } from "./lab-report.ts";
 import { labProcesses, readLabState, teardownLab, type LabState } from "./lab-state.ts";
 import { labUp } from "./lab-up.ts";
@@ -113,8 +112,6 @@ async function main(): Promise<number> {
     return 1;
   }
   const dir = values.dir;
-  // V8's code cache for the TypeScript sources: faster start of every component.
-  process.env["NODE_COMPILE_CACHE"] ??= join(repoRoot, ".cache", "node-compile-cache");
   switch (cmd) {
     case "up": {
       const code = await existing(dir);

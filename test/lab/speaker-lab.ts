@@ -18,6 +18,7 @@ import { startControlPlane, type ControlPlane } from "../control-plane/cluster.t
 import { startApiRelay } from "./api-access.ts";
 import { run, waitFor } from "./exec.ts";
 import { createLan, type Lan, type LanOptions } from "./topology.ts";
+import { SPEAKER_ENV, SPEAKER_V8_OPTIONS } from "../../manifests/install/runtime.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const METALLB_TS = join(ROOT, "bin", "metallb-ts.js");
@@ -87,6 +88,7 @@ export class SpeakerLab {
       node,
       [
         process.execPath,
+        ...SPEAKER_V8_OPTIONS,
         METALLB_TS,
         "speaker",
         `--node-name=${node}`,
@@ -96,7 +98,7 @@ export class SpeakerLab {
         ...this.#args,
         ...extraArgs,
       ],
-      { log, name: `${node}:speaker` },
+      { log, name: `${node}:speaker`, env: { ...process.env, ...SPEAKER_ENV } },
     );
     this.#speakers.set(node, child);
     await waitFor(

@@ -2,6 +2,7 @@
 // grace and lease timings, plus helpers to read what it published.
 import { CoreV1Api, CustomObjectsApi, type V1Service } from "@kubernetes/client-node";
 import { DEFAULT_NAMESPACE } from "../../core/api/kinds.ts";
+import { apiClientFor } from "../../core/kube/kube-config.ts";
 import { createLogger } from "../../core/logger.ts";
 import {
   startReconciler,
@@ -16,7 +17,7 @@ export function runReconciler(
   extra: Partial<StartReconcilerOptions> = {},
 ): Promise<RunningReconciler> {
   return startReconciler({
-    kc: kubeConfig(),
+    api: apiClientFor(kubeConfig()),
     namespace: DEFAULT_NAMESPACE,
     lbClass: undefined,
     clusterFamilies: ["IPv4", "IPv6"],
