@@ -13,6 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, KubeConfig, Watch, type V1Service } from "@kubernetes/client-node";
 import { stringify } from "yaml";
 import { allCrds } from "../core/api/crd-manifests.ts";
+import { CONTROLLER_V8_OPTIONS } from "../manifests/install/runtime.ts";
 import {
   freePort,
   kubectlAt,
@@ -96,10 +97,8 @@ function startReconcilerProcess(cp: ControlPlane, metricsPort: number): ChildPro
   const child = spawn(
     process.execPath,
     [
-      // A container memory limit's worth of old space: V8 otherwise grows
-      // its heap towards a quarter of the host's memory before collecting.
-      "--max-old-space-size=160",
-      "--max-semi-space-size=16",
+      // The controller container's heap sizing.
+      ...CONTROLLER_V8_OPTIONS,
       // e.g. RECONCILER_NODE_ARGS=--cpu-prof to profile the reconciler.
       ...(process.env.RECONCILER_NODE_ARGS ?? "").split(" ").filter((a) => a !== ""),
       join(repoRoot, "bin/metallb-ts.js"),

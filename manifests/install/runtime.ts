@@ -1,6 +1,7 @@
-// How Node runs the speaker. Its container gets these as NODE_OPTIONS and
-// environment (workloads.ts); the lab and the benches start speakers with the
-// same (test/lab/speaker-lab.ts), so what BENCHMARKS.md measures is what ships.
+// How Node runs the speaker and the controller. Their containers get these as
+// NODE_OPTIONS and environment (workloads.ts); the lab and the benches start
+// them with the same (test/lab/speaker-lab.ts, bench/reconciler-bench.ts), so
+// what BENCHMARKS.md measures is what ships.
 //
 // Left to itself V8 sizes the heap for the machine: semi-spaces of up to
 // 16 MB for the young generation and an old generation that grows lazily
@@ -24,3 +25,14 @@ export const SPEAKER_ENV: Readonly<Record<string, string>> = {
   // libuv's and V8's threads freed; two are enough for one event loop.
   MALLOC_ARENA_MAX: "2",
 };
+
+/**
+ * The controller (reconciler) keeps 16 MB semi-spaces: its cold start
+ * allocates for 10,000 Services in a burst, where a small young generation
+ * would promote short-lived objects; old space is collected toward 160 MB,
+ * under issue 4's 200 MB RSS target, instead of a quarter of the node.
+ */
+export const CONTROLLER_V8_OPTIONS: readonly string[] = [
+  "--max-old-space-size=160",
+  "--max-semi-space-size=16",
+];
