@@ -90,6 +90,7 @@ export class Reconciler {
   readonly #poolStatus: PoolStatusWriter;
   /** Services of ours without an IP: retried when an IP may have been freed. */
   readonly #pending = new Set<string>();
+  #pendingTurn: Promise<unknown> = Promise.resolve();
   #active = false;
 
   constructor(options: ReconcilerOptions) {
@@ -271,6 +272,18 @@ export class Reconciler {
     return false;
   }
 
+  /**
+   * Services waiting for a freed IP assign one at a time, in the order the
+   * queue starts them (oldest first), so the oldest gets it (issue 4); run in
+   * parallel, a younger one's claim could reach the API server first.
+   * Uniqueness stays with the claims (AlreadyExists), not with this chain.
+   */
+  #inStartOrder<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#pendingTurn.then(fn, fn);
+    this.#pendingTurn = run.catch(() => undefined);
+    return run;
+  }
+
   #track(key: string, outcome: Outcome | undefined): void {
     if (outcome?.kind === "failed") this.#pending.add(key);
     else this.#pending.delete(key);
@@ -283,7 +296,9 @@ export class Reconciler {
     for (const name of p.release) released = (await this.#releaseHolder(name, key)) || released;
     if (released) this.#requeuePending();
     if (p.assign !== undefined) {
-      const outcome = await this.#assigner.assign(p.assign, false);
+      const request = p.assign;
+      const assign = () => this.#assigner.assign(request, false);
+      const outcome = await (this.#pending.has(key) ? this.#inStartOrder(assign) : assign());
       if (outcome.ok) {
         const ips = outcome.allocation.ips.map(formatIp);
         this.#record(svc, [
