@@ -59,6 +59,23 @@ function client(): ApiClient {
   });
 }
 
+function informerOf(signal: AbortSignal, keep?: (o: Thing) => Thing): Informer<Thing> {
+  return new Informer<Thing>({
+    api: client(),
+    path: "/things",
+    log: createLogger("test", "silent"),
+    signal,
+    keep,
+  });
+}
+
+function names(informer: Informer<Thing>): string[] {
+  return informer
+    .list()
+    .map((o) => o.metadata.name)
+    .sort();
+}
+
 function json(res: ServerResponse, code: number, body: unknown): void {
   res.writeHead(code, { "content-type": "application/json" });
   res.end(JSON.stringify(body));
@@ -132,12 +149,7 @@ describe("Informer", () => {
       // Later watches stay open until the test ends.
     };
     const stop = new AbortController();
-    const informer = new Informer<Thing>({
-      api: client(),
-      path: "/things",
-      log: createLogger("test", "silent"),
-      signal: stop.signal,
-    });
+    const informer = informerOf(stop.signal);
     const events: string[] = [];
     for (const ev of ["add", "update", "delete"] as const) {
       informer.on(ev, (o) => events.push(`${ev} ${o.metadata.name}`));
@@ -165,12 +177,7 @@ describe("Informer", () => {
       .filter((r) => r.includes("watch=true"))
       .map((r) => new URL(r, "https://x").searchParams.get("resourceVersion"));
     expect(watchVersions).toEqual(["10", "14", "21"]);
-    expect(
-      informer
-        .list()
-        .map((o) => o.metadata.name)
-        .sort(),
-    ).toEqual(["a", "d"]);
+    expect(names(informer)).toEqual(["a", "d"]);
     expect(informer.get("d", "ns")?.metadata.resourceVersion).toBe("20");
   }, 20_000);
 
@@ -194,12 +201,7 @@ describe("Informer", () => {
       });
     };
     const stop = new AbortController();
-    const informer = new Informer<Thing>({
-      api: client(),
-      path: "/things",
-      log: createLogger("test", "silent"),
-      signal: stop.signal,
-    });
+    const informer = informerOf(stop.signal);
     await informer.start();
     const deadline = Date.now() + 10_000;
     while (requests.filter((r) => r.includes("watch=true")).length === 0 && Date.now() < deadline) {
@@ -208,12 +210,7 @@ describe("Informer", () => {
     stop.abort();
     expect(pages).toEqual(["500 -", "500 1", "500 2"]);
     expect(watched).toBe("30");
-    expect(
-      informer
-        .list()
-        .map((o) => o.metadata.name)
-        .sort(),
-    ).toEqual(["p0", "p1", "p2"]);
+    expect(names(informer)).toEqual(["p0", "p1", "p2"]);
   }, 20_000);
 
   it("hands handlers the whole object and caches what keep() leaves (default: all but managedFields)", async () => {
@@ -229,18 +226,10 @@ describe("Informer", () => {
       json(res, 200, { metadata: { resourceVersion: "1" }, items: [full("a")] });
     };
     const stop = new AbortController();
-    const make = (keep?: (o: Thing) => Thing) =>
-      new Informer<Thing>({
-        api: client(),
-        path: "/things",
-        log: createLogger("test", "silent"),
-        signal: stop.signal,
-        keep,
-      });
-    const reduced = make((o) => ({ metadata: o.metadata }));
+    const reduced = informerOf(stop.signal, (o) => ({ metadata: o.metadata }));
     const seen: unknown[] = [];
     reduced.on("add", (o) => seen.push(structuredClone(o)));
-    const plain = make();
+    const plain = informerOf(stop.signal);
     await Promise.all([reduced.start(), plain.start()]);
     stop.abort();
     expect(seen).toEqual([full("a")]);
