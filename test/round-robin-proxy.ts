@@ -23,10 +23,17 @@ export async function startRoundRobinProxy(
   const connections = backendPorts.map(() => 0);
   const open = new Set<Socket>();
   let next = 0;
-  const server: Server = createServer((client) => {
+  // noDelay on both sides, as kube-proxy's in-kernel forwarding adds no
+  // buffering: with Nagle on, a request or response split into two TLS records
+  // waits for the peer's delayed ACK (40 ms on Linux) between them.
+  const server: Server = createServer({ noDelay: true }, (client) => {
     const index = next++ % backendPorts.length;
     connections[index] = (connections[index] ?? 0) + 1;
-    const upstream = createConnection({ host: "127.0.0.1", port: backendPorts[index] ?? 0 });
+    const upstream = createConnection({
+      host: "127.0.0.1",
+      port: backendPorts[index] ?? 0,
+      noDelay: true,
+    });
     open.add(client).add(upstream);
     client.pipe(upstream).pipe(client);
     const end = () => {
