@@ -1,10 +1,19 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { loadApiConfig, parseKubeconfig } from "./api-config.ts";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
+
+/** A temporary directory removed when the test ends. */
+function scratchDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "api-config-"));
+  onTestFinished(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
 
 function kubeconfig(user: Record<string, unknown>, cluster: Record<string, unknown> = {}): string {
   return JSON.stringify({
@@ -45,7 +54,7 @@ describe("parseKubeconfig", () => {
   });
 
   it("reads certificate files relative to the kubeconfig, and a token file", () => {
-    const dir = mkdtempSync(join(tmpdir(), "api-config-"));
+    const dir = scratchDir();
     writeFileSync(join(dir, "ca.crt"), "FILE-CA");
     writeFileSync(join(dir, "token"), "tok\n");
     const c = parseKubeconfig(
@@ -71,7 +80,7 @@ describe("parseKubeconfig", () => {
 
 describe("loadApiConfig", () => {
   it("prefers --kubeconfig, then $KUBECONFIG, then the in-cluster ServiceAccount", () => {
-    const dir = mkdtempSync(join(tmpdir(), "api-config-"));
+    const dir = scratchDir();
     const file = join(dir, "kubeconfig");
     writeFileSync(file, kubeconfig({ token: "inline" }));
     expect(loadApiConfig(file, {}).token()).toBe("inline");

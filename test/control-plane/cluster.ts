@@ -533,7 +533,9 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
       "--enable-admission-plugins=NamespaceLifecycle,ServiceAccount,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ResourceQuota",
       // Otherwise it would write self-signed certs to /var/run/kubernetes.
       `--cert-dir=${join(dir, "apiserver-certs")}`,
-      "--profiling=false",
+      // METALLB_TS_APISERVER_PROFILING=1 serves /debug/pprof for benches that
+      // need to see where the API server spends its CPU (BENCHMARKS.md, reconciler).
+      `--profiling=${String(process.env.METALLB_TS_APISERVER_PROFILING === "1")}`,
       "--v=1",
     ]);
     await waitUntil("kube-apiserver /readyz", async () => {
