@@ -14,7 +14,7 @@ import { CoreV1Api, KubeConfig, Watch, type V1Service } from "@kubernetes/client
 import { stringify } from "yaml";
 import { allCrds } from "../core/api/crd-manifests.ts";
 import { loadKubeConfig } from "../core/kube/kube-config.ts";
-import { CONTROLLER_V8_OPTIONS } from "../manifests/install/runtime.ts";
+import { CONTROLLER_V8_OPTIONS, NODE_PROCESS_ENV } from "../manifests/install/runtime.ts";
 import {
   freePort,
   kubectlAt,
@@ -98,7 +98,7 @@ function startReconcilerProcess(cp: ControlPlane, metricsPort: number): ChildPro
   const child = spawn(
     process.execPath,
     [
-      // The controller container's heap sizing.
+      // The controller container's heap sizing (and its environment, below).
       ...CONTROLLER_V8_OPTIONS,
       // e.g. RECONCILER_NODE_ARGS=--cpu-prof to profile the reconciler.
       ...(process.env.RECONCILER_NODE_ARGS ?? "").split(" ").filter((a) => a !== ""),
@@ -110,7 +110,7 @@ function startReconcilerProcess(cp: ControlPlane, metricsPort: number): ChildPro
       `--metrics-port=${metricsPort}`,
       "--log-level=warn",
     ],
-    { stdio: ["ignore", "inherit", "inherit"] },
+    { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, ...NODE_PROCESS_ENV } },
   );
   return child;
 }

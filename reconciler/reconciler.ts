@@ -3,6 +3,7 @@
 // (pure) and the plan carried out here (claims through the ClaimWriter and
 // ServiceAssigner, status through the status subresource, annotations with a
 // merge patch, Events). Only an active (leader) reconciler writes.
+import { setTimeout as sleep } from "node:timers/promises";
 import type { V1Service } from "@kubernetes/client-node";
 import { claimName } from "../core/allocator/claim-names.ts";
 import { MERGE_PATCH, type ApiClient } from "../core/kube/api-client.ts";
@@ -44,6 +45,16 @@ export interface ReconcilerOptions {
 }
 
 const MAX_ROUNDS = 4;
+
+/**
+ * Services queued beyond which Events wait until the queue is empty, or
+ * EVENT_HOLD_MS at most: a burst of creates keeps its Events prompt, a cold
+ * start over thousands of Services publishes every status first
+ * (EventRecorder.deferUntil), and a queue that never empties still lets
+ * Events out twice a minute.
+ */
+const EVENT_BACKLOG = 64;
+const EVENT_HOLD_MS = 30_000;
 
 function created(svc: V1Service | undefined): number {
   const t = svc?.metadata?.creationTimestamp as Date | string | undefined;
@@ -246,6 +257,11 @@ export class Reconciler {
   /** One reconcile of one key: plan, act, plan again until there is nothing left to do. */
   async reconcile(key: string): Promise<void> {
     if (!this.#active) return;
+    if (this.#queue.size > EVENT_BACKLOG && !this.#events.deferred) {
+      this.#events.deferUntil(
+        Promise.race([this.#queue.idle(), sleep(EVENT_HOLD_MS, undefined, { ref: false })]),
+      );
+    }
     const started = performance.now();
     try {
       if (!(await this.#converge(key))) this.#queue.add(key);
@@ -367,6 +383,7 @@ export class Reconciler {
 }
 
 interface WorkQueueLike {
+  readonly size: number;
   add(key: string): void;
   setActive(active: boolean): void;
   idle(): Promise<void>;

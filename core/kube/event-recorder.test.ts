@@ -1,5 +1,6 @@
 // The recorder's bounds, with a fake API: at most `inFlight` creates at once,
-// at most `queued` waiting, the rest dropped and counted, one warning per burst.
+// at most `queued` waiting, the rest dropped and counted, one warning per burst;
+// nothing sent while deferred.
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../logger.ts";
 import type { ApiClient } from "./api-client.ts";
@@ -59,5 +60,27 @@ describe("EventRecorder", () => {
     for (let i = 0; i < 6; i++) recorder.record(target, event(i));
     expect(recorder.dropped).toBe(6);
     expect(warnings).toHaveLength(2);
+  });
+
+  it("holds Events back while deferred and sends them in order once it settles", async () => {
+    const { api, calls } = fakeApi();
+    const recorder = new EventRecorder(api, "c", createLogger("test", "silent"), { inFlight: 2 });
+    let settle = (): void => undefined;
+    recorder.deferUntil(new Promise<void>((r) => (settle = r)));
+    // A second hold while held changes nothing: the first one decides.
+    recorder.deferUntil(new Promise<void>(() => undefined));
+    for (let i = 0; i < 3; i++) recorder.record(target, event(i));
+    await tick();
+    expect(recorder.deferred).toBe(true);
+    expect(calls).toHaveLength(0);
+    settle();
+    await tick();
+    expect(recorder.deferred).toBe(false);
+    expect(calls.map((c) => c.reason)).toEqual(["r0", "r1"]);
+    calls[0]?.resolve();
+    await tick();
+    await tick();
+    expect(calls.map((c) => c.reason)).toEqual(["r0", "r1", "r2"]);
+    expect(recorder.dropped).toBe(0);
   });
 });

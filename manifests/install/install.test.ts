@@ -152,6 +152,14 @@ describe("workloads", () => {
     expect(tolerated).toContain("node-role.kubernetes.io/control-plane");
   });
 
+  it("the controller runs with the heap sizing and malloc arenas the reconciler bench measured", () => {
+    const c = container(find(certManager, "Deployment", "controller"));
+    expect(c.env).toEqual([
+      { name: "NODE_OPTIONS", value: "--max-old-space-size=160 --max-semi-space-size=8" },
+      { name: "MALLOC_ARENA_MAX", value: "2" },
+    ]);
+  });
+
   it("the webhook: two replicas, a PodDisruptionBudget, readiness on /readyz over HTTPS, non-root", () => {
     const d = find(certManager, "Deployment", "metallb-webhook");
     expect((d.spec as { replicas: number }).replicas).toBe(2);

@@ -19,20 +19,21 @@ export const SPEAKER_V8_OPTIONS: readonly string[] = [
   "--max-old-space-size=128",
 ];
 
-/** Environment for the speaker process. */
-export const SPEAKER_ENV: Readonly<Record<string, string>> = {
+/** Environment for the speaker and the controller processes. */
+export const NODE_PROCESS_ENV: Readonly<Record<string, string>> = {
   // glibc keeps up to eight malloc arenas per core, each holding on to what
   // libuv's and V8's threads freed; two are enough for one event loop.
   MALLOC_ARENA_MAX: "2",
 };
 
 /**
- * The controller (reconciler) keeps 16 MB semi-spaces: its cold start
- * allocates for 10,000 Services in a burst, where a small young generation
- * would promote short-lived objects; old space is collected toward 160 MB,
- * under issue 4's 200 MB RSS target, instead of a quarter of the node.
+ * The controller (reconciler): 8 MB semi-spaces, half V8's default, which
+ * its cold start over 10,000 Services did not notice (35.9 s against 35–41 s
+ * with 16 MB) while peak RSS fell from 185–205 MB to 173 MB (BENCHMARKS.md,
+ * reconciler); old space is collected toward 160 MB, under issue 4's 200 MB
+ * RSS target, instead of a quarter of the node.
  */
 export const CONTROLLER_V8_OPTIONS: readonly string[] = [
   "--max-old-space-size=160",
-  "--max-semi-space-size=16",
+  "--max-semi-space-size=8",
 ];

@@ -13,7 +13,7 @@ import {
   type Manifest,
 } from "./common.ts";
 import { SERVICE_ACCOUNTS } from "./rbac.ts";
-import { CONTROLLER_V8_OPTIONS, SPEAKER_ENV, SPEAKER_V8_OPTIONS } from "./runtime.ts";
+import { CONTROLLER_V8_OPTIONS, NODE_PROCESS_ENV, SPEAKER_V8_OPTIONS } from "./runtime.ts";
 
 export const WEBHOOK_PORT = 9443;
 export const METRICS_PORT = 7472;
@@ -42,6 +42,10 @@ const RESOURCES = {
   requests: { cpu: "50m", memory: "96Mi" },
   limits: { memory: "512Mi" },
 };
+
+function envList(env: Readonly<Record<string, string>>): Json[] {
+  return Object.entries(env).map(([name, value]) => ({ name, value }));
+}
 
 function podTemplate(component: Component, spec: Json): Json {
   return {
@@ -134,7 +138,10 @@ function controllerDeployment(): Json {
               "--log-level=info",
             ],
             // Heap sizing the reconciler bench measured (runtime.ts).
-            env: [{ name: "NODE_OPTIONS", value: CONTROLLER_V8_OPTIONS.join(" ") }],
+            env: [
+              { name: "NODE_OPTIONS", value: CONTROLLER_V8_OPTIONS.join(" ") },
+              ...envList(NODE_PROCESS_ENV),
+            ],
             ports: [{ name: "monitoring", containerPort: METRICS_PORT, protocol: "TCP" }],
             readinessProbe: probe("/readyz", METRICS_PORT, "HTTP"),
             livenessProbe: { ...probe("/healthz", METRICS_PORT, "HTTP"), initialDelaySeconds: 30 },
@@ -196,7 +203,7 @@ function speakerDaemonSet(): Json {
               { name: "POD_UID", valueFrom: { fieldRef: { fieldPath: "metadata.uid" } } },
               // Heap sizing and malloc arenas for the memory target (runtime.ts).
               { name: "NODE_OPTIONS", value: SPEAKER_V8_OPTIONS.join(" ") },
-              ...Object.entries(SPEAKER_ENV).map(([name, value]) => ({ name, value })),
+              ...envList(NODE_PROCESS_ENV),
             ],
             ports: [
               { name: "monitoring", containerPort: METRICS_PORT, protocol: "TCP" },

@@ -18,7 +18,7 @@ import { startControlPlane, type ControlPlane } from "../control-plane/cluster.t
 import { startApiRelay } from "./api-access.ts";
 import { run, waitFor } from "./exec.ts";
 import { createLan, type Lan, type LanOptions } from "./topology.ts";
-import { SPEAKER_ENV, SPEAKER_V8_OPTIONS } from "../../manifests/install/runtime.ts";
+import { NODE_PROCESS_ENV, SPEAKER_V8_OPTIONS } from "../../manifests/install/runtime.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const METALLB_TS = join(ROOT, "bin", "metallb-ts.js");
@@ -98,7 +98,7 @@ export class SpeakerLab {
         ...this.#args,
         ...extraArgs,
       ],
-      { log, name: `${node}:speaker`, env: { ...process.env, ...SPEAKER_ENV } },
+      { log, name: `${node}:speaker`, env: { ...process.env, ...NODE_PROCESS_ENV } },
     );
     this.#speakers.set(node, child);
     await waitFor(
