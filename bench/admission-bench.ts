@@ -7,7 +7,6 @@
 // busiest replica's own handler-time summary.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -19,13 +18,9 @@ import {
   MUTATING_CONFIGURATION_NAME,
   mutatingWebhookConfiguration,
 } from "../core/api/webhook-configurations.ts";
-import {
-  freePort,
-  kubectlAt,
-  startControlPlane,
-  type ControlPlane,
-} from "../test/control-plane/cluster.ts";
+import { kubectlAt, startControlPlane } from "../test/control-plane/cluster.ts";
 import { repoRoot } from "../test/control-plane/binaries.ts";
+import { httpsGet, startWebhookChild } from "../test/webhook-child.ts";
 import { percentile, printJsonLine, round } from "./bench-stats.ts";
 
 const CREATES = 1000;
@@ -34,52 +29,6 @@ const CONCURRENCY = 16;
 /** Paced creates in a row in one mode before the next mode's turn (1 s at 50/s). */
 const BLOCK = 50;
 const MODES = { without: "off-paced", noop: "noop-paced", ours: "on-paced" } as const;
-
-function httpsGet(
-  port: number,
-  path: string,
-  ca: Buffer,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, ca }, (res) => {
-      let body = "";
-      res.on("data", (c: Buffer) => (body += c.toString()));
-      res.on("end", () => {
-        resolve({ status: res.statusCode ?? 0, body });
-      });
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
-
-async function startReplica(
-  cp: ControlPlane,
-  ca: Buffer,
-): Promise<{ child: ChildProcess; port: number }> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      join(repoRoot, "bin/metallb-ts.js"),
-      "webhook",
-      "--listen=127.0.0.1",
-      `--port=${port}`,
-      `--tls-cert=${cp.webhookCert}`,
-      `--tls-key=${cp.webhookKey}`,
-      `--kubeconfig=${cp.kubeconfig}`,
-      "--log-level=warn",
-    ],
-    { stdio: ["ignore", "inherit", "inherit"] },
-  );
-  for (let i = 0; i < 300; i++) {
-    const ready = await httpsGet(port, "/readyz", ca).catch(() => undefined);
-    if (ready?.status === 200) return { child, port };
-    await sleep(100);
-  }
-  child.kill();
-  throw new Error(`webhook replica on port ${port} never became ready`);
-}
 
 /**
  * A helper process that prints "READY <port>" once it listens: the round-robin
@@ -277,7 +226,7 @@ export default async function admissionBench(): Promise<void> {
       cp.webhookKey,
     ]);
     children.push(noop.child);
-    const started = [await startReplica(cp, ca), await startReplica(cp, ca)];
+    const started = [await startWebhookChild(cp, ca), await startWebhookChild(cp, ca)];
     children.push(...started.map((r) => r.child));
     await register({
       ca,

@@ -4,7 +4,7 @@
 // connect is covered by test/network/speaker-bgp.test.ts.
 import net from "node:net";
 import { once } from "node:events";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Registry } from "prom-client";
 import { createLogger } from "../../core/logger.ts";
 import { BgpAnnouncer, sessionOptions } from "./bgp-announcer.ts";
@@ -12,25 +12,11 @@ import { registerBgpMetrics } from "./bgp-metrics.ts";
 import type { PeerPlan, PeerSessionConfig } from "./bgp-plan.ts";
 import { BgpSession, tcpConnect } from "./session.ts";
 import { endOfRibFamily } from "./update.ts";
+import { cleanupAfterEach, until } from "../test-kit.ts";
 
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const cleanup = cleanupAfterEach();
 
 const log = createLogger("test", "silent");
-
-function until(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (check()) resolve();
-      else if (Date.now() > end) reject(new Error("timed out"));
-      else setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
 
 /** A passive router session on 127.0.0.1 that records the prefixes it holds. */
 async function router(): Promise<{ port: number; rib: Set<string>; established: () => number }> {

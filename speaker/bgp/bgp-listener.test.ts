@@ -6,7 +6,7 @@
 import net from "node:net";
 import { once } from "node:events";
 import { pino } from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createLogger } from "../../core/logger.ts";
 import { BgpAnnouncer } from "./bgp-announcer.ts";
 import {
@@ -18,25 +18,11 @@ import {
 import type { PeerPlan, PeerSessionConfig } from "./bgp-plan.ts";
 import { BgpSession, tcpConnect, type ConnectFn } from "./session.ts";
 import { endOfRibFamily } from "./update.ts";
+import { cleanupAfterEach, until } from "../test-kit.ts";
 
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const cleanup = cleanupAfterEach();
 
 const silent = createLogger("test", "silent");
-
-function until(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (check()) resolve();
-      else if (Date.now() > end) reject(new Error("timed out"));
-      else setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
 
 /** A logger whose lines the test reads. */
 function capturingLogger(): {

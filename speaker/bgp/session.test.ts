@@ -10,6 +10,7 @@ import { BgpSession, describeDown, type SessionOptions } from "./session.ts";
 import { MessageSplitter } from "./splitter.ts";
 import { endOfRibFamily, type UpdateMessage } from "./update.ts";
 import type { DownReason } from "./fsm.ts";
+import { until } from "../test-kit.ts";
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -43,18 +44,6 @@ function session(o: Partial<SessionOptions> & { peerPort?: number }): BgpSession
   });
   cleanup.push(() => s.stop("test over"));
   return s;
-}
-
-function until(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (check()) resolve();
-      else if (Date.now() > end) reject(new Error("timed out"));
-      else setTimeout(tick, 10);
-    };
-    tick();
-  });
 }
 
 /** The passive side's view of what the active side announced. */

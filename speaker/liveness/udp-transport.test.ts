@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createLogger } from "../../core/logger.ts";
 import { deriveHeartbeatKey } from "./heartbeat-codec.ts";
 import { startLiveness, type Liveness, type LivenessOptions } from "./udp-transport.ts";
+import { until } from "../test-kit.ts";
 
 const KEY = deriveHeartbeatKey(Buffer.from("right"));
 const WRONG = deriveHeartbeatKey(Buffer.from("wrong"));
@@ -19,14 +20,6 @@ async function freePort(): Promise<number> {
   const { port } = s.address();
   s.close();
   return port;
-}
-
-async function until(check: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const peers = new Map([

@@ -2,11 +2,9 @@
 // assignment and validation, and leaving on SIGTERM.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
-import { request } from "node:https";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { freePort } from "../control-plane/cluster.ts";
 import { controlPlane, kubectl, withNamespace } from "../kube.ts";
 import {
   applyCrds,
@@ -14,49 +12,18 @@ import {
   registerWebhooks,
   unregisterWebhooks,
 } from "../webhook-harness.ts";
+import { startWebhookChild } from "../webhook-child.ts";
 
 const repo = join(import.meta.dirname, "..", "..");
 let child: ChildProcess;
 let port = 0;
 const ns = withNamespace("cli-webhook");
 
-function readyz(ca: Buffer): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request({ host: "127.0.0.1", port, path: "/readyz", ca }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on("error", () => {
-      resolve(0);
-    });
-    req.end();
-  });
-}
-
 beforeAll(async () => {
   const cp = controlPlane();
   await applyCrds();
-  port = await freePort();
-  child = spawn(
-    process.execPath,
-    [
-      join(repo, "bin/metallb-ts.js"),
-      "webhook",
-      "--listen=127.0.0.1",
-      `--port=${port}`,
-      `--tls-cert=${cp.webhookCert}`,
-      `--tls-key=${cp.webhookKey}`,
-      `--kubeconfig=${cp.kubeconfig}`,
-      "--log-level=warn",
-    ],
-    { stdio: ["ignore", "inherit", "inherit"] },
-  );
-  const ca = await readFile(cp.caCert);
-  for (let i = 0; (await readyz(ca)) !== 200; i++) {
-    if (i > 200) throw new Error("metallb-ts webhook never became ready");
-    await sleep(100);
-  }
-  const url = `https://127.0.0.1:${port}`;
+  ({ child, port } = await startWebhookChild(cp, await readFile(cp.caCert)));
+  const url = `https://127.0.0.1:${String(port)}`;
   await applyCrds(url);
   await registerWebhooks(url);
 });

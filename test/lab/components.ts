@@ -8,6 +8,7 @@ import { freePorts, httpsGet, type ControlPlane } from "../control-plane/cluster
 import { tryRun, waitFor } from "./exec.ts";
 import { METALLB_TS } from "./speaker-lab.ts";
 import type { Lan } from "./topology.ts";
+import { webhookArgs } from "../webhook-child.ts";
 
 export interface LabComponent {
   readonly pid: number;
@@ -48,17 +49,7 @@ export async function startWebhookProcess(
   const log = join(o.dir, `${o.name}.log`);
   const child = lan.spawnRoot(
     o.name,
-    [
-      process.execPath,
-      METALLB_TS,
-      "webhook",
-      "--listen=127.0.0.1",
-      `--port=${String(port)}`,
-      `--tls-cert=${cp.webhookCert}`,
-      `--tls-key=${cp.webhookKey}`,
-      `--kubeconfig=${cp.kubeconfig}`,
-      ...(o.extraArgs ?? []),
-    ],
+    [process.execPath, METALLB_TS, ...webhookArgs(cp, port), ...(o.extraArgs ?? [])],
     { log },
   );
   const ca = await readFile(cp.caCert);
