@@ -3,8 +3,9 @@
 // LoadBalancer Services are created with no webhook and no reconciler; then
 // the reconciler starts cold and assigns and publishes them all (time until
 // every Service has status); then Services are created at 50/s and the time
-// from each create to its status is measured from a watch. Peak RSS is the
-// child's VmHWM.
+// from each create to its status is measured from a watch, split at the
+// create call's answer (before it: the API server; after: the reconciler).
+// Peak RSS is the child's VmHWM.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -99,9 +99,10 @@ export class EventRecorder {
   /**
    * Sends nothing new until `settled` settles; Events keep queueing (within
    * the bound). The reconciler holds them while it has a backlog: an Event is
-   * advice, the status write is what a Service waits for, and on a 2-core
-   * control plane one Event per Service took a third of the API server's
-   * writes in a 10,000-Service cold start (BENCHMARKS.md, reconciler).
+   * advice, the status write is what a Service waits for, and one Event per
+   * Service is a third of a cold start's API writes. On the 2-core bench the
+   * cold start moved within its run-to-run noise (BENCHMARKS.md, reconciler);
+   * the point is the order on a busy API server: status first.
    */
   deferUntil(settled: Promise<unknown>): void {
     if (this.#held !== undefined) return;
