@@ -18,9 +18,9 @@ import {
   MUTATING_CONFIGURATION_NAME,
   mutatingWebhookConfiguration,
 } from "../core/api/webhook-configurations.ts";
-import { kubectlAt, startControlPlane } from "../test/control-plane/cluster.ts";
+import { httpsGet, kubectlAt, startControlPlane } from "../test/control-plane/cluster.ts";
 import { repoRoot } from "../test/control-plane/binaries.ts";
-import { httpsGet, startWebhookChild } from "../test/webhook-child.ts";
+import { startWebhookChild } from "../test/webhook-child.ts";
 import { percentile, printJsonLine, round } from "./bench-stats.ts";
 
 const CREATES = 1000;
@@ -80,7 +80,7 @@ async function createServices(opts: {
       namespace,
       body: {
         metadata: { name: `s-${String(i)}` },
-        // No NodePorts: 4,000 Services would exhaust the 2,768-port default range.
+        // No NodePorts: 5,000 Services would exhaust the 2,768-port default range.
         spec: {
           type: "LoadBalancer",
           allocateLoadBalancerNodePorts: false,
@@ -251,7 +251,11 @@ export default async function admissionBench(): Promise<void> {
       pacing: { ratePerS: RATE_PER_S },
     });
     const busiest = busiestReplica(
-      (await Promise.all(started.map((r) => httpsGet(r.port, "/metrics", ca)))).map((m) => m.body),
+      (
+        await Promise.all(
+          started.map((r) => httpsGet(`https://127.0.0.1:${String(r.port)}/metrics`, { ca })),
+        )
+      ).map((m) => m.body),
     );
     const withoutBurst = await createServices({
       api,

@@ -2,36 +2,14 @@
 // the admission bench run replicas: started with the control plane's serving
 // certificate and kubeconfig, resolved once /readyz answers 200.
 import { spawn, type ChildProcess } from "node:child_process";
-import { request } from "node:https";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort, type ControlPlane } from "./control-plane/cluster.ts";
+import { freePort, httpsGet, type ControlPlane } from "./control-plane/cluster.ts";
 import { repoRoot } from "./control-plane/binaries.ts";
 
 export interface WebhookChild {
   readonly child: ChildProcess;
   readonly port: number;
-}
-
-/** GET over HTTPS to the child; status 0 when nothing answers (not up yet). */
-export function httpsGet(
-  port: number,
-  path: string,
-  ca: Buffer,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve) => {
-    const req = request({ host: "127.0.0.1", port, path, ca }, (res) => {
-      let body = "";
-      res.on("data", (c: Buffer) => (body += c.toString()));
-      res.on("end", () => {
-        resolve({ status: res.statusCode ?? 0, body });
-      });
-    });
-    req.on("error", () => {
-      resolve({ status: 0, body: "" });
-    });
-    req.end();
-  });
 }
 
 type WebhookCp = Pick<ControlPlane, "webhookCert" | "webhookKey" | "kubeconfig">;
@@ -57,7 +35,10 @@ export async function startWebhookChild(cp: WebhookCp, ca: Buffer): Promise<Webh
     { stdio: ["ignore", "inherit", "inherit"] },
   );
   for (let i = 0; i < 300; i++) {
-    if ((await httpsGet(port, "/readyz", ca)).status === 200) return { child, port };
+    const ready = await httpsGet(`https://127.0.0.1:${String(port)}/readyz`, { ca }).catch(
+      () => undefined,
+    );
+    if (ready?.status === 200) return { child, port };
     if (child.exitCode !== null) break;
     await sleep(100);
   }

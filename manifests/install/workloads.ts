@@ -137,7 +137,7 @@ function controllerDeployment(): Json {
               `--lease-name=${NAMES.controllerLease}`,
               "--log-level=info",
             ],
-            // Heap sizing the reconciler bench measured (runtime.ts).
+            // Heap sizing and malloc arenas the reconciler bench measured (runtime.ts).
             env: [
               { name: "NODE_OPTIONS", value: CONTROLLER_V8_OPTIONS.join(" ") },
               ...envList(NODE_PROCESS_ENV),
