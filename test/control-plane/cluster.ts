@@ -692,3 +692,37 @@ export function patchStatusAt(
     JSON.stringify({ status }),
   ]);
 }
+
+/**
+ * Writes a kubeconfig at `path` that authenticates as a ServiceAccount with a
+ * bound token (TokenRequest, as a Pod's projected token), so a component runs
+ * with the identity and RBAC it has in a cluster instead of the admin's client
+ * certificate.
+ */
+export async function serviceAccountKubeconfig(
+  cp: Pick<ControlPlane, "binaries" | "kubeconfig" | "server" | "caCert">,
+  account: { namespace: string; name: string },
+  path: string,
+): Promise<string> {
+  const token = await kubectlAt(cp, [
+    "create",
+    "token",
+    account.name,
+    `--namespace=${account.namespace}`,
+    "--duration=4h",
+  ]);
+  const user = `system:serviceaccount:${account.namespace}:${account.name}`;
+  // JSON is YAML: no quoting rules to get wrong.
+  const config = {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [
+      { name: "local", cluster: { server: cp.server, "certificate-authority": cp.caCert } },
+    ],
+    users: [{ name: user, user: { token: token.trim() } }],
+    contexts: [{ name: "local", context: { cluster: "local", user } }],
+    "current-context": "local",
+  };
+  await writeFile(path, JSON.stringify(config, null, 2), { mode: 0o600 });
+  return path;
+}
