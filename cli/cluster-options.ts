@@ -1,7 +1,7 @@
 // The flags every in-cluster component takes the same way, so `webhook`,
 // `reconciler` and `speaker` cannot drift apart in name, default or help text.
 import { Option, type Command } from "commander";
-import { DEFAULT_NAMESPACE } from "../core/api/kinds.ts";
+import { DEFAULT_NAMESPACE } from "../core/api/kind-names.ts";
 import { LOG_LEVELS } from "../core/logger.ts";
 
 export interface ConnectionFlags {

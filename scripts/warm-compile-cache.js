@@ -26,6 +26,8 @@ const entryPoints = [
   "../reconciler/run.ts",
   "../speaker/command.ts",
   "../speaker/run-speaker.ts",
+  "../cli/manifest-files.ts",
+  "../core/validation/validate-manifests.ts",
 ];
 for (const module of entryPoints) await import(module);
 flushCompileCache();

@@ -14,7 +14,7 @@ import {
   isOurs,
   readAnnotation,
 } from "../core/allocator/service-request.ts";
-import type { ConfigKind } from "../core/api/kinds.ts";
+import type { ConfigKind } from "../core/api/kind-names.ts";
 import type { ApiClient } from "../core/kube/api-client.ts";
 import { identityMetadata, Informer } from "../core/kube/informer.ts";
 import { metallbInformer, type MetallbObject } from "../core/kube/metallb-informer.ts";

@@ -7,7 +7,8 @@ import { isRetryableApiError, retryAfterMs } from "../core/api-errors.ts";
 import { retry } from "../core/backoff.ts";
 import { MetallbError } from "../core/errors.ts";
 import type { ApiClient } from "../core/kube/api-client.ts";
-import { metallbPath, storageVersion } from "../core/kube/metallb-informer.ts";
+import { storageVersion } from "../core/api/kind-names.ts";
+import { metallbPath } from "../core/kube/metallb-informer.ts";
 import { CONFIG_SET_FIELD, type ConfigSet } from "../core/validation/config-set.ts";
 
 export type ConfigSource = (namespace: string) => Promise<ConfigSet>;

@@ -112,7 +112,9 @@ export async function createBgpLab(cp: ControlPlane): Promise<BgpLab> {
   };
   try {
     lan = await createLan({ prefix: "vsb", nodes: 1, client: false, router: true });
-    lab = new SpeakerLab(lan, cp, dir, keyFile, []);
+    // Both systems' speakers use the admin's kubeconfig here: our RBAC's
+    // names are MetalLB's, and applying ours would change its roles.
+    lab = new SpeakerLab(lan, cp, dir, { kubeconfig: cp.kubeconfig, memberlistKey: keyFile }, []);
     await startApiRelay(lan, { port: cp.ports.apiserver });
     const frr = await startRouter(lan);
     await lab.createNodes();

@@ -4,14 +4,14 @@
 // relay, Node objects for them (Ready, InternalIP = the LAN address), the
 // memberlist key both speakers read, and an IPAddressPool on the LAN for the
 // scenario's VIP with its L2Advertisement.
-import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ControlPlane } from "../../test/control-plane/cluster.ts";
 import { startApiRelay } from "../../test/lab/api-access.ts";
 import { SpeakerLab } from "../../test/lab/speaker-lab.ts";
 import { createLan } from "../../test/lab/topology.ts";
+import { writeMemberlistKey } from "./memberlist-key.ts";
 import { METALLB_NAMESPACE } from "./systems.ts";
 
 /** The pool on the LAN (RFC 5737 TEST-NET-1, as the lab's); never auto-assigned, so no other scenario draws from it. */
@@ -52,19 +52,21 @@ function configuration(): unknown[] {
 /** Builds the LAN on `cp`; on failure removes what it made before rejecting. */
 export async function createL2Lab(cp: ControlPlane): Promise<L2Lab> {
   const tmp = await mkdtemp(join(tmpdir(), "vs-metallb-l2-"));
-  const keyDir = join(tmp, "memberlist");
-  await mkdir(keyDir);
-  // MetalLB's controller creates the `memberlist` Secret as 16 random bytes,
-  // unpadded base64 (metallb-reference §4.6); here the file is made directly.
-  const keyFile = join(keyDir, "secretkey");
-  await writeFile(keyFile, randomBytes(16).toString("base64").replace(/=+$/, ""));
+  const { keyDir, keyFile } = await writeMemberlistKey(tmp);
   const lan = await createLan({ prefix: "vsm", nodes: 3, client: true }).catch(
     async (e: unknown) => {
       await rm(tmp, { recursive: true, force: true });
       throw e;
     },
   );
-  const lab = new SpeakerLab(lan, cp, tmp, keyFile, []);
+  // The admin's kubeconfig for both systems' speakers (bgp-lab.ts says why).
+  const lab = new SpeakerLab(
+    lan,
+    cp,
+    tmp,
+    { kubeconfig: cp.kubeconfig, memberlistKey: keyFile },
+    [],
+  );
   const tearDown = async (): Promise<void> => {
     await lab
       .kubectl([

@@ -3,9 +3,9 @@
 // directory (METALLB_ML_SECRET_KEY_PATH) and metallb-ts reads the file
 // (--memberlist-key-file). MetalLB's controller makes the Secret as 16
 // random bytes, unpadded base64 (metallb-reference §4.6).
-import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { newMemberlistKey } from "../../reconciler/memberlist-secret.ts";
 
 export interface MemberlistKey {
   readonly keyDir: string;
@@ -17,6 +17,6 @@ export async function writeMemberlistKey(dir: string): Promise<MemberlistKey> {
   const keyDir = join(dir, "memberlist");
   await mkdir(keyDir);
   const keyFile = join(keyDir, "secretkey");
-  await writeFile(keyFile, randomBytes(16).toString("base64").replace(/=+$/, ""));
+  await writeFile(keyFile, newMemberlistKey());
   return { keyDir, keyFile };
 }

@@ -11,11 +11,19 @@ import { IPAddressClaimSpec } from "./ip-address-claim.ts";
 import { IPAddressPoolSpec, IPAddressPoolStatus } from "./ip-address-pool.ts";
 import { L2AdvertisementSpec } from "./l2-advertisement.ts";
 import { EmptySpec, ServiceBGPStatusStatus, ServiceL2StatusStatus } from "./announcement-status.ts";
+import { PLURALS, storageVersion, type ApiVersionName, type MetallbKind } from "./kind-names.ts";
 
-export const API_GROUP = "metallb.io";
-
-/** MetalLB's namespace; every configuration object lives there (metallb-reference.md §0). */
-export const DEFAULT_NAMESPACE = "metallb-system";
+export {
+  API_GROUP,
+  CONFIG_KINDS,
+  DEFAULT_NAMESPACE,
+  INTERNAL_KINDS,
+  STATUS_KINDS,
+  type ConfigKind,
+  type InternalKind,
+  type MetallbKind,
+  type StatusKind,
+} from "./kind-names.ts";
 
 export interface PrinterColumn {
   readonly name: string;
@@ -26,7 +34,7 @@ export interface PrinterColumn {
 }
 
 export interface VersionDefinition {
-  readonly name: "v1beta1" | "v1beta2";
+  readonly name: ApiVersionName;
   readonly storage: boolean;
   readonly deprecationWarning?: string;
   readonly spec: TSchema;
@@ -35,25 +43,6 @@ export interface VersionDefinition {
   readonly columns: readonly PrinterColumn[];
 }
 
-export const CONFIG_KINDS = [
-  "IPAddressPool",
-  "L2Advertisement",
-  "BGPAdvertisement",
-  "BGPPeer",
-  "Community",
-  "BFDProfile",
-] as const;
-export type ConfigKind = (typeof CONFIG_KINDS)[number];
-
-export const STATUS_KINDS = ["ServiceL2Status", "ServiceBGPStatus", "ConfigurationState"] as const;
-export type StatusKind = (typeof STATUS_KINDS)[number];
-
-/** Kinds of ours that MetalLB does not have. */
-export const INTERNAL_KINDS = ["IPAddressClaim"] as const;
-export type InternalKind = (typeof INTERNAL_KINDS)[number];
-
-export type MetallbKind = ConfigKind | StatusKind | InternalKind;
-
 export interface KindDefinition {
   readonly kind: MetallbKind;
   readonly plural: string;
@@ -61,13 +50,15 @@ export interface KindDefinition {
   readonly versions: readonly VersionDefinition[];
 }
 
+/** A version as written below; `storage` comes from kind-names.ts's storageVersion(). */
+type Version = Omit<VersionDefinition, "storage">;
+
 const v1beta1 = (
   spec: TSchema,
   columns: readonly PrinterColumn[],
-  extra: Partial<VersionDefinition> = {},
-): VersionDefinition => ({
+  extra: Partial<Version> = {},
+): Version => ({
   name: "v1beta1",
-  storage: true,
   spec,
   specRequired: false,
   columns,
@@ -96,10 +87,13 @@ const announcementColumns = (nodeColumn: string): PrinterColumn[] => [
   { name: "Service Namespace", type: "string", jsonPath: ".status.serviceNamespace" },
 ];
 
-export const KINDS: Readonly<Record<MetallbKind, KindDefinition>> = {
+interface Definition extends Omit<KindDefinition, "plural" | "versions"> {
+  readonly versions: readonly Version[];
+}
+
+const DEFINITIONS: Readonly<Record<MetallbKind, Definition>> = {
   IPAddressPool: {
     kind: "IPAddressPool",
-    plural: "ipaddresspools",
     description: "A set of IP addresses that LoadBalancer Services may be assigned.",
     versions: [
       v1beta1(
@@ -115,7 +109,6 @@ export const KINDS: Readonly<Record<MetallbKind, KindDefinition>> = {
   },
   L2Advertisement: {
     kind: "L2Advertisement",
-    plural: "l2advertisements",
     description: "Announces the IPs of selected pools over ARP (IPv4) and NDP (IPv6).",
     versions: [
       v1beta1(L2AdvertisementSpec, [
@@ -127,7 +120,6 @@ export const KINDS: Readonly<Record<MetallbKind, KindDefinition>> = {
   },
   BGPAdvertisement: {
     kind: "BGPAdvertisement",
-    plural: "bgpadvertisements",
     description: "Announces the IPs of selected pools to BGP peers.",
     versions: [
       v1beta1(BGPAdvertisementSpec, [
@@ -139,16 +131,13 @@ export const KINDS: Readonly<Record<MetallbKind, KindDefinition>> = {
   },
   BGPPeer: {
     kind: "BGPPeer",
-    plural: "bgppeers",
     description: "A BGP router the speakers open sessions to.",
     versions: [
       v1beta1(BGPPeerSpecV1beta1, peerColumns, {
-        storage: false,
         deprecationWarning: "v1beta1 is deprecated, please use v1beta2",
       }),
       {
         name: "v1beta2",
-        storage: true,
         spec: BGPPeerSpecV1beta2,
         specRequired: false,
         columns: peerColumns,
@@ -157,13 +146,11 @@ export const KINDS: Readonly<Record<MetallbKind, KindDefinition>> = {
   },
   Community: {
     kind: "Community",
-    plural: "communities",
     description: "Named aliases for BGP community values.",
     versions: [v1beta1(CommunitySpec, [])],
   },
   BFDProfile: {
     kind: "BFDProfile",
-    plural: "bfdprofiles",
     description: "BFD session parameters that BGPPeers refer to by name.",
     versions: [
       v1beta1(BFDProfileSpec, [
@@ -176,7 +163,6 @@ export const KINDS: Readonly<Record<MetallbKind, KindDefinition>> = {
   },
   ServiceL2Status: {
     kind: "ServiceL2Status",
-    plural: "servicel2statuses",
     description: "Which node and interfaces announce a Service over Layer 2.",
     versions: [
       v1beta1(EmptySpec, announcementColumns("Allocated Node"), {
@@ -186,13 +172,11 @@ export const KINDS: Readonly<Record<MetallbKind, KindDefinition>> = {
   },
   ServiceBGPStatus: {
     kind: "ServiceBGPStatus",
-    plural: "servicebgpstatuses",
     description: "Which peers a node advertises a Service to.",
     versions: [v1beta1(EmptySpec, announcementColumns("Node"), { status: ServiceBGPStatusStatus })],
   },
   ConfigurationState: {
     kind: "ConfigurationState",
-    plural: "configurationstates",
     description: "A component's verdict on the configuration it last loaded.",
     versions: [
       v1beta1(
@@ -208,7 +192,6 @@ export const KINDS: Readonly<Record<MetallbKind, KindDefinition>> = {
   },
   IPAddressClaim: {
     kind: "IPAddressClaim",
-    plural: "ipaddressclaims",
     description: "An assigned IP address and the Services holding it (metallb-ts only).",
     versions: [
       v1beta1(
@@ -224,6 +207,20 @@ export const KINDS: Readonly<Record<MetallbKind, KindDefinition>> = {
     ],
   },
 };
+
+/** Every kind with its plural (kind-names.ts, where the speaker reads it without the schemas). */
+export const KINDS = Object.fromEntries(
+  (Object.entries(DEFINITIONS) as [MetallbKind, Definition][]).map(
+    ([kind, d]): [MetallbKind, KindDefinition] => [
+      kind,
+      {
+        ...d,
+        plural: PLURALS[kind],
+        versions: d.versions.map((v) => ({ ...v, storage: v.name === storageVersion(kind) })),
+      },
+    ],
+  ),
+) as Readonly<Record<MetallbKind, KindDefinition>>;
 
 export function isMetallbKind(kind: string): kind is MetallbKind {
   return Object.hasOwn(KINDS, kind);

@@ -1,7 +1,7 @@
 // The ValidatingWebhookConfiguration for the metallb.io kinds, with MetalLB's
 // name, webhook names and paths (metallb-reference.md §7.4), for an in-cluster
 // Service or a URL (the test control plane calls a webhook on 127.0.0.1).
-import { API_GROUP, CONFIG_KINDS, KINDS, type ConfigKind } from "./kinds.ts";
+import { API_GROUP, CONFIG_KINDS, PLURALS, storageVersion, type ConfigKind } from "./kind-names.ts";
 
 export const VALIDATING_CONFIGURATION_NAME = "metallb-webhook-configuration";
 
@@ -54,13 +54,9 @@ export type MutatingWebhookConfiguration = WebhookConfiguration<
   MutatingWebhook
 >;
 
-export function storageVersionOf(kind: ConfigKind): string {
-  return KINDS[kind].versions.find((v) => v.storage)?.name ?? "v1beta1";
-}
-
 /** MetalLB's webhook paths, e.g. /validate-metallb-io-v1beta1-ipaddresspool. */
 export function validatePath(kind: ConfigKind): string {
-  return `/validate-metallb-io-${storageVersionOf(kind)}-${kind.toLowerCase()}`;
+  return `/validate-metallb-io-${storageVersion(kind)}-${kind.toLowerCase()}`;
 }
 
 /** MetalLB's names: singular, except its BGPPeer webhook's plural. */
@@ -97,9 +93,9 @@ export function validatingWebhookConfiguration(
       rules: [
         {
           apiGroups: [API_GROUP],
-          apiVersions: [storageVersionOf(kind)],
+          apiVersions: [storageVersion(kind)],
           operations: kind === "BFDProfile" ? ["CREATE", "DELETE"] : ["CREATE", "UPDATE"],
-          resources: [KINDS[kind].plural],
+          resources: [PLURALS[kind]],
         },
       ],
     })),

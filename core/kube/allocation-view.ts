@@ -7,7 +7,7 @@ import { Allocator } from "../allocator/allocator.ts";
 import type { Holder } from "../allocator/allocation-types.ts";
 import { resolvePools } from "../allocator/pool-definitions.ts";
 import type { IPAddressPoolSpec } from "../api/ip-address-pool.ts";
-import type { MetallbKind } from "../api/kinds.ts";
+import type { MetallbKind } from "../api/kind-names.ts";
 import type { KubeObject } from "../api/schema-building-blocks.ts";
 import type { ApiClient } from "./api-client.ts";
 import { Informer } from "./informer.ts";

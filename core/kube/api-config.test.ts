@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
+import { stringify } from "yaml";
 import { loadApiConfig, parseKubeconfig } from "./api-config.ts";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
@@ -66,6 +67,18 @@ describe("parseKubeconfig", () => {
     );
     expect(c.ca?.toString()).toBe("FILE-CA");
     expect(c.token()).toBe("tok");
+  });
+
+  it("reads YAML as it reads JSON, and says what is wrong with text that is neither", () => {
+    const json = kubeconfig({ token: "abc" });
+    const yaml = stringify(JSON.parse(json));
+    expect(yaml.trimStart().startsWith("{")).toBe(false);
+    const fromYaml = parseKubeconfig(yaml, "/k");
+    const fromJson = parseKubeconfig(json, "/k");
+    expect({ ...fromYaml, token: fromYaml.token() }).toEqual({ ...fromJson, token: "abc" });
+    expect(() => parseKubeconfig('{"current-context": "here"', "/k")).toThrow(
+      "/k: neither YAML nor JSON",
+    );
   });
 
   it("names the field and the file when the configuration cannot work", () => {

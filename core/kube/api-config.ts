@@ -7,10 +7,11 @@
 // insecure-skip-tls-verify; exec and auth-provider plugins are not (every
 // component runs in-cluster or with a certificate kubeconfig).
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { parse } from "yaml";
-import { MetallbError } from "../errors.ts";
+import type * as Yaml from "yaml";
+import { errorText, MetallbError } from "../errors.ts";
 
 export interface ApiConfig {
   /** https://host:port, no trailing slash. */
@@ -80,9 +81,36 @@ function tokenFromFile(path: string): () => string | undefined {
   };
 }
 
+/**
+ * A kubeconfig's document. JSON (which is YAML too) is read without the YAML
+ * parser, which is loaded only for YAML: in a Pod there is no kubeconfig,
+ * and loading it anyway was about 8 MB of the speaker's RSS (issue 5).
+ */
+function parseDocument(text: string, path: string): unknown {
+  if (text.trimStart().startsWith("{")) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // Not JSON after all: YAML reads it, or says what is wrong with it.
+    }
+  }
+  const yaml = createRequire(import.meta.url)("yaml") as typeof Yaml;
+  try {
+    return yaml.parse(text);
+  } catch (e: unknown) {
+    throw new MetallbError(
+      "KUBECONFIG_INVALID",
+      `${path}: neither YAML nor JSON: ${errorText(e)}`,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
 /** Parses a kubeconfig's text; `path` names it in errors and anchors relative file paths. */
 export function parseKubeconfig(text: string, path: string): ApiConfig {
-  const doc = record(parse(text));
+  const doc = record(parseDocument(text, path));
   const contextName = str(doc["current-context"]);
   if (contextName === undefined) throw invalid(path, "current-context", "missing");
   const context = named(doc.contexts, contextName, "context", path);

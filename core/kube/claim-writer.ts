@@ -4,7 +4,7 @@
 // resourceVersion on update means the claim changed under us.
 import { apiErrorKind } from "../api-errors.ts";
 import type { ClaimHolder, IPAddressClaimSpec } from "../api/ip-address-claim.ts";
-import { API_GROUP } from "../api/kinds.ts";
+import { API_GROUP } from "../api/kind-names.ts";
 import type { KubeObject } from "../api/schema-building-blocks.ts";
 import type { Holder } from "../allocator/allocation-types.ts";
 import { claimName } from "../allocator/claim-names.ts";

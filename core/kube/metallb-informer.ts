@@ -1,6 +1,6 @@
 // An informer on one metallb.io kind in the MetalLB namespace, at the kind's
 // storage version (what the webhook, reconciler and speaker all watch).
-import { API_GROUP, KINDS, type MetallbKind } from "../api/kinds.ts";
+import { API_GROUP, PLURALS, storageVersion, type MetallbKind } from "../api/kind-names.ts";
 import type { KubeObject } from "../api/schema-building-blocks.ts";
 import type { Logger } from "../logger.ts";
 import type { ApiClient } from "./api-client.ts";
@@ -17,17 +17,13 @@ export interface MetallbInformerOptions {
   readonly keep?: ((obj: MetallbObject) => MetallbObject) | undefined;
 }
 
-export function storageVersion(kind: MetallbKind): string {
-  return KINDS[kind].versions.find((v) => v.storage)?.name ?? "v1beta1";
-}
-
 /** The collection path of `kind` in `namespace`, at `version` (default: its storage version). */
 export function metallbPath(
   kind: MetallbKind,
   namespace: string,
   version = storageVersion(kind),
 ): string {
-  return `/apis/${API_GROUP}/${version}/namespaces/${namespace}/${KINDS[kind].plural}`;
+  return `/apis/${API_GROUP}/${version}/namespaces/${namespace}/${PLURALS[kind]}`;
 }
 
 export function metallbInformer(options: MetallbInformerOptions): Informer<MetallbObject> {

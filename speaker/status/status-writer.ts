@@ -3,7 +3,7 @@
 // over the desired set and goes on; passes run one at a time, coalesced, and
 // a failed pass is retried with backoff. Own creates are remembered until the
 // watch shows them, so a lagging watch never causes a duplicate object.
-import { API_GROUP } from "../../core/api/kinds.ts";
+import { API_GROUP } from "../../core/api/kind-names.ts";
 import { apiErrorKind } from "../../core/api-errors.ts";
 import { backoffDelay } from "../../core/backoff.ts";
 import { errorText } from "../../core/errors.ts";

@@ -709,7 +709,8 @@ export async function serviceAccountKubeconfig(
     "token",
     account.name,
     `--namespace=${account.namespace}`,
-    "--duration=4h",
+    // As long as a lab may be left running (`npm run lab` has no end).
+    "--duration=8760h",
   ]);
   const user = `system:serviceaccount:${account.namespace}:${account.name}`;
   // JSON is YAML: no quoting rules to get wrong.

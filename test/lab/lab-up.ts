@@ -1,8 +1,7 @@
 // `npm run lab -- up`: the whole system on one machine, left running.
 // Every step prints its name and time; a failing step is named with the log
 // to read, and what was made so far is stopped (logs are kept).
-import { randomBytes } from "node:crypto";
-import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { stringify } from "yaml";
 import { allCrds, CONVERSION_PATH } from "../../core/api/crd-manifests.ts";
@@ -40,7 +39,7 @@ import {
   waitUntilAssignmentAnswers,
 } from "./components.ts";
 import { teardownLab, writeLabState, type LabState } from "./lab-state.ts";
-import { SpeakerLab } from "./speaker-lab.ts";
+import { prepareSpeakerFiles, SpeakerLab, speakerFilesIn } from "./speaker-lab.ts";
 import { createLan, LAN_V4, type Lan } from "./topology.ts";
 
 export const NODES = 3;
@@ -260,10 +259,13 @@ async function bringUp(o: UpOptions, state: LabState, steps: Steps): Promise<num
   await steps.run("API relays into the node namespaces", `${dir}/*api-relay*.log`, () =>
     startApiRelay(lan, { port: cp.ports.apiserver }),
   );
-  const keyFile = join(dir, "memberlist-secretkey");
-  // MetalLB's `memberlist` Secret holds 16 random bytes as base64 (metallb-reference §4.6).
-  await writeFile(keyFile, randomBytes(16).toString("base64").replace(/=+$/, ""), { mode: 0o600 });
-  const lab = new SpeakerLab(lan, cp, dir, keyFile, []);
+  const files = speakerFilesIn(dir);
+  await steps.run(
+    "memberlist key; the speaker's ServiceAccount, RBAC and token",
+    files.kubeconfig,
+    () => prepareSpeakerFiles(cp, files),
+  );
+  const lab = new SpeakerLab(lan, cp, dir, files, []);
   await steps.run(
     `CRDs, namespace ${DEFAULT_NAMESPACE}, Node objects`,
     `${state.cpDir}/apiserver.log`,

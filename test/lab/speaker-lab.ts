@@ -5,7 +5,6 @@
 // their IPs and EndpointSlices written directly, so a test controls exactly
 // what the speakers see.
 import type { ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -14,10 +13,17 @@ import { stringify } from "yaml";
 import { allCrds } from "../../core/api/crd-manifests.ts";
 import { DEFAULT_NAMESPACE, KINDS } from "../../core/api/kinds.ts";
 import { ensureControlPlaneBinaries } from "../control-plane/binaries.ts";
-import { startControlPlane, type ControlPlane } from "../control-plane/cluster.ts";
+import {
+  applyAt,
+  serviceAccountKubeconfig,
+  startControlPlane,
+  type ControlPlane,
+} from "../control-plane/cluster.ts";
 import { startApiRelay } from "./api-access.ts";
 import { run, waitFor } from "./exec.ts";
 import { createLan, type Lan, type LanOptions } from "./topology.ts";
+import { componentRbac, SERVICE_ACCOUNTS } from "../../manifests/install/rbac.ts";
+import { newMemberlistKey } from "../../reconciler/memberlist-secret.ts";
 import { NODE_PROCESS_ENV, SPEAKER_V8_OPTIONS } from "../../manifests/install/runtime.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -40,20 +46,33 @@ export interface ServiceSpec {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
+/** What every speaker is started with. */
+export interface SpeakerFiles {
+  /** The speaker ServiceAccount's token and RBAC, as the DaemonSet's Pods have. */
+  readonly kubeconfig: string;
+  readonly memberlistKey: string;
+}
+
 export class SpeakerLab {
   readonly lan: Lan;
   readonly cp: ControlPlane;
   readonly #speakers = new Map<string, ChildProcess>();
   readonly #logs = new Map<string, string>();
   readonly #args: readonly string[];
-  readonly #keyFile: string;
+  readonly #files: SpeakerFiles;
   readonly #tmp: string;
 
-  constructor(lan: Lan, cp: ControlPlane, tmp: string, keyFile: string, args: readonly string[]) {
+  constructor(
+    lan: Lan,
+    cp: ControlPlane,
+    tmp: string,
+    files: SpeakerFiles,
+    args: readonly string[],
+  ) {
     this.lan = lan;
     this.cp = cp;
     this.#tmp = tmp;
-    this.#keyFile = keyFile;
+    this.#files = files;
     this.#args = args;
   }
 
@@ -92,8 +111,8 @@ export class SpeakerLab {
         METALLB_TS,
         "speaker",
         `--node-name=${node}`,
-        `--kubeconfig=${this.cp.kubeconfig}`,
-        `--memberlist-key-file=${this.#keyFile}`,
+        `--kubeconfig=${this.#files.kubeconfig}`,
+        `--memberlist-key-file=${this.#files.memberlistKey}`,
         "--metrics-port=7472",
         ...this.#args,
         ...extraArgs,
@@ -247,6 +266,32 @@ export class SpeakerLab {
   }
 }
 
+export function speakerFilesIn(dir: string): SpeakerFiles {
+  return {
+    memberlistKey: join(dir, "memberlist-secretkey"),
+    kubeconfig: join(dir, "speaker.kubeconfig"),
+  };
+}
+
+/**
+ * Writes `files`: the memberlist key (MetalLB's Secret, metallb-reference
+ * §4.6), and a kubeconfig with a token of the speaker's ServiceAccount once its
+ * namespace and RBAC (manifests/install/rbac.ts) are applied, so the speakers
+ * here have the permissions the DaemonSet's Pods have and no more.
+ */
+export async function prepareSpeakerFiles(cp: ControlPlane, files: SpeakerFiles): Promise<void> {
+  await writeFile(files.memberlistKey, newMemberlistKey(), { mode: 0o600 });
+  await applyAt(cp, [
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } },
+    ...componentRbac("speaker").map((m) => m.object),
+  ]);
+  await serviceAccountKubeconfig(
+    cp,
+    { namespace: NAMESPACE, name: SERVICE_ACCOUNTS.speaker },
+    files.kubeconfig,
+  );
+}
+
 /** Control plane + LAN + API relays + CRDs + Node objects; speakers are started by the caller. */
 export async function createSpeakerLab(options: SpeakerLabOptions = {}): Promise<SpeakerLab> {
   const tmp = await mkdtemp(join(tmpdir(), "speaker-lab-"));
@@ -255,10 +300,8 @@ export async function createSpeakerLab(options: SpeakerLabOptions = {}): Promise
     startControlPlane({ dir: join(tmp, "cp"), binaries }),
     createLan({ prefix: "spk", ...options }),
   ]);
-  // MetalLB's `memberlist` Secret holds 16 random bytes as base64 (metallb-reference §4.6).
-  const keyFile = join(tmp, "secretkey");
-  await writeFile(keyFile, randomBytes(16).toString("base64").replace(/=+$/, ""));
-  const lab = new SpeakerLab(lan, cp, tmp, keyFile, options.speakerArgs ?? []);
+  const files = speakerFilesIn(tmp);
+  const lab = new SpeakerLab(lan, cp, tmp, files, options.speakerArgs ?? []);
   try {
     await startApiRelay(lan, { port: cp.ports.apiserver });
     await lab.apply(allCrds());
@@ -268,7 +311,7 @@ export async function createSpeakerLab(options: SpeakerLabOptions = {}): Promise
       "--timeout=60s",
       ...Object.values(KINDS).map((k) => `crd/${k.plural}.metallb.io`),
     ]);
-    await lab.apply([{ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } }]);
+    await prepareSpeakerFiles(cp, files);
     await lab.createNodes();
   } catch (e: unknown) {
     await lab.destroy();
