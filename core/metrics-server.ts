@@ -1,8 +1,15 @@
 // The HTTP endpoint every component serves (MetalLB's :7472): Prometheus
 // /metrics from the component's own Registry, /healthz (the process answers)
 // and /readyz (its caches are synced).
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { Registry } from "prom-client";
+
+// Not `import { createServer } from "node:http"`: an ES import of node:http
+// reads every export of the module, and Node 24 builds some of them (its
+// WebSocket) from the bundled undici, 12 MB of RSS in every process that
+// serves metrics and never uses it (docs/adr/0009-speaker-memory.md).
+// getBuiltinModule hands over the module itself, whose exports stay lazy.
+const { createServer } = process.getBuiltinModule("node:http");
 
 export interface MetricsServerOptions {
   readonly port: number;

@@ -21,6 +21,7 @@ import { metallbInformer, type MetallbObject } from "../core/kube/metallb-inform
 import type { Logger } from "../core/logger.ts";
 import { formatIp, parseIp } from "../core/net/ip-address-text.ts";
 import { CONFIG_SET_FIELD, type ConfigSet } from "../core/validation/config-set.ts";
+import { Interner } from "./interner.ts";
 
 export interface ServiceView {
   readonly key: string;
@@ -129,7 +130,35 @@ export function servingNodes(slice: V1EndpointSlice): { anyServing: boolean; nod
   return { anyServing, nodes };
 }
 
-type SliceSummary = ReturnType<typeof servingNodes>;
+type SliceSummary = Readonly<ReturnType<typeof servingNodes>>;
+
+/**
+ * A Service's EndpointSlices: most Services have one, kept without a Map of
+ * its own (a Map per Service was 0.3 KB of heap each; issue 5).
+ */
+type Slices = { readonly name: string; readonly summary: SliceSummary } | Map<string, SliceSummary>;
+
+/** `slices` with `name`'s summary set (or removed when undefined); undefined when none is left. */
+export function withSlice(
+  slices: Slices | undefined,
+  name: string,
+  summary: SliceSummary | undefined,
+): Slices | undefined {
+  const all =
+    slices instanceof Map
+      ? slices
+      : new Map(slices === undefined ? [] : [[slices.name, slices.summary]]);
+  if (summary === undefined) all.delete(name);
+  else all.set(name, summary);
+  const [first, second] = all;
+  if (first === undefined) return undefined;
+  return second === undefined ? { name: first[0], summary: first[1] } : all;
+}
+
+function summaries(slices: Slices | undefined): Iterable<SliceSummary> {
+  if (slices === undefined) return [];
+  return slices instanceof Map ? slices.values() : [slices.summary];
+}
 
 /**
  * What the informers keep of a Service, EndpointSlice or Node once the
@@ -151,13 +180,17 @@ export class ClusterView {
   readonly #config = new Map<ConfigKind, Informer<MetallbObject>>();
   readonly #serviceViews = new Map<string, ServiceView>();
   /** service key → slice name → summary. */
-  readonly #sliceViews = new Map<string, Map<string, SliceSummary>>();
+  readonly #sliceViews = new Map<string, Slices>();
+  /** Slices with the same serving nodes share one summary. */
+  readonly #sharedSummaries = new Interner<SliceSummary>();
   readonly #nodeViews = new Map<string, NodeView>();
   // What snapshot() last built, kept while its inputs are unchanged: the
   // planners reuse their per-Service results for as long as a Service's view,
   // its endpoints, the Nodes and the configuration are the same objects, so a
   // change to one Service costs one Service's planning (issue 6: incremental).
   readonly #endpointViews = new Map<string, EndpointView>();
+  /** Services whose endpoints are on the same nodes share one EndpointView. */
+  readonly #sharedEndpointViews = new Interner<EndpointView>();
   #nodeList: readonly NodeView[] | undefined;
   #configSet: ConfigSet | undefined;
   /** kind/name → generation, uid and labels of the config objects seen. */
@@ -249,11 +282,17 @@ export class ClusterView {
     if (service === undefined) return;
     const key = `${meta.namespace ?? ""}/${service}`;
     const name = meta.name ?? "";
-    const perService = this.#sliceViews.get(key) ?? new Map<string, SliceSummary>();
-    if (deleted) perService.delete(name);
-    else perService.set(name, servingNodes(slice));
-    if (perService.size === 0) this.#sliceViews.delete(key);
-    else this.#sliceViews.set(key, perService);
+    let summary: SliceSummary | undefined;
+    if (!deleted) {
+      const read = servingNodes(slice);
+      summary = this.#sharedSummaries.get(
+        `${String(read.anyServing)}|${read.nodes.join()}`,
+        () => read,
+      );
+    }
+    const slices = withSlice(this.#sliceViews.get(key), name, summary);
+    if (slices === undefined) this.#sliceViews.delete(key);
+    else this.#sliceViews.set(key, slices);
     this.#endpointViews.delete(key);
     if (this.#serviceViews.has(key)) this.#changed();
   }
@@ -316,11 +355,17 @@ export class ClusterView {
     if (cached !== undefined) return cached;
     const nodes = new Set<string>();
     let anyServing = false;
-    for (const summary of this.#sliceViews.get(key)?.values() ?? []) {
+    for (const summary of summaries(this.#sliceViews.get(key))) {
       anyServing ||= summary.anyServing;
       for (const n of summary.nodes) nodes.add(n);
     }
-    const view = { anyServing, nodes };
+    const view = this.#sharedEndpointViews.get(
+      `${String(anyServing)}|${[...nodes].sort().join()}`,
+      () => ({
+        anyServing,
+        nodes,
+      }),
+    );
     this.#endpointViews.set(key, view);
     return view;
   }

@@ -11,6 +11,7 @@ import {
   type PoolInfo,
   type ServiceSkipReason,
 } from "../node-eligibility.ts";
+import { Interner } from "../interner.ts";
 import { endpointInfos, serviceInfo } from "../plan-inputs.ts";
 import { PlanMemo } from "../plan-memo.ts";
 import { assignOwners, type IpCandidates, type IpOwner } from "./ownership.ts";
@@ -46,6 +47,10 @@ export class L2PlanMemo {
   readonly services = new PlanMemo<ServiceCandidates>();
   readonly owners = new WeakMap<IpCandidates, IpOwner>();
   readonly owned = new WeakMap<IpOwner, Owned>();
+  /** Services with the same eligible nodes and interfaces share one Map. */
+  readonly eligible = new Interner<ReadonlyMap<string, readonly string[]>>();
+  /** IPs announced on the same interfaces share one ServiceL2Status extra. */
+  readonly statuses = new Interner<Owned["status"]>();
 }
 
 export function planLayer2(
@@ -71,9 +76,9 @@ export function planLayer2(
         service: serviceInfo(svc),
         endpoints: endpointInfos(endpoints),
       });
-      return r.ok
-        ? svc.ips.map((ip) => ({ ip, service: svc.key, eligible: r.eligible }))
-        : r.reason;
+      if (!r.ok) return r.reason;
+      const eligible = memo.eligible.get(JSON.stringify([...r.eligible]), () => r.eligible);
+      return svc.ips.map((ip) => ({ ip, service: svc.key, eligible }));
     });
     if (typeof result === "string") skipped.set(svc.key, result);
     else candidates.push(...result);
@@ -89,12 +94,14 @@ interface Owned {
   readonly status: { interfaces: { name: string }[] };
 }
 
-function owned(owner: IpOwner): Owned {
+function owned(owner: IpOwner, statuses: L2PlanMemo["statuses"]): Owned {
   const interfaces = owner.interfaces.length === 0 ? "all" : owner.interfaces;
   return {
     announcement: { ip: owner.ip, interfaces },
     announced: owner.services.map((service) => ({ service, ip: owner.ip })),
-    status: { interfaces: owner.interfaces.map((name) => ({ name })) },
+    status: statuses.get(owner.interfaces.join(), () => ({
+      interfaces: owner.interfaces.map((name) => ({ name })),
+    })),
   };
 }
 
@@ -111,7 +118,7 @@ function ownPlan(
     if (owner.owner !== self) continue;
     let mine = memo.owned.get(owner);
     if (mine === undefined) {
-      mine = owned(owner);
+      mine = owned(owner, memo.statuses);
       memo.owned.set(owner, mine);
     }
     announcements.set(owner.ip, mine.announcement);

@@ -150,12 +150,15 @@ function candidateSet(claims: readonly IpCandidates[]): {
   return { nodes: all, basis: "union" };
 }
 
-function ownerInterfaces(owner: string, claims: readonly IpCandidates[]): string[] {
+/** One empty list for every IP announced on all interfaces, the common case (issue 5: memory). */
+const ALL_INTERFACES: readonly string[] = Object.freeze([]);
+
+function ownerInterfaces(owner: string, claims: readonly IpCandidates[]): readonly string[] {
   const names = new Set<string>();
   for (const claim of claims) {
     const list = claim.eligible.get(owner);
     if (list === undefined) continue;
-    if (list.length === 0) return [];
+    if (list.length === 0) return ALL_INTERFACES;
     for (const name of list) names.add(name);
   }
   return [...names].sort();
@@ -167,7 +170,7 @@ function decide(ip: string, claims: readonly IpCandidates[], hashes: NodeHashes)
   return {
     ip,
     owner,
-    interfaces: owner === undefined ? [] : ownerInterfaces(owner, claims),
+    interfaces: owner === undefined ? ALL_INTERFACES : ownerInterfaces(owner, claims),
     basis,
     services: [...new Set(claims.map((c) => c.service))].sort(),
   };
