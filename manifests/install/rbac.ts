@@ -3,7 +3,7 @@
 // does not do, it is not granted: the webhook cannot touch Deployments or
 // Secrets, the speaker cannot write Services and reads Secrets only in
 // metallb-system (the memberlist key and BGP passwords live there).
-import { API_GROUP, KINDS, type MetallbKind } from "../../core/api/kinds.ts";
+import { API_GROUP, CONFIG_KINDS, PLURALS, type MetallbKind } from "../../core/api/kind-names.ts";
 import { meta, NAMES, NAMESPACE, type Component, type Manifest } from "./common.ts";
 
 export interface Rule {
@@ -16,8 +16,8 @@ export interface Rule {
 
 const READ = ["get", "list", "watch"];
 
-function plural(...kinds: MetallbKind[]): string[] {
-  return kinds.map((k) => KINDS[k].plural);
+function plural(...kinds: readonly MetallbKind[]): string[] {
+  return kinds.map((k) => PLURALS[k]);
 }
 
 function roleManifest(
@@ -106,14 +106,7 @@ export const RBAC: Record<Component, ComponentRbac> = {
       {
         why: "Validation judges each object against the whole configuration (webhook/config-source.ts); assignment watches pools and advertisements.",
         apiGroups: [API_GROUP],
-        resources: plural(
-          "IPAddressPool",
-          "L2Advertisement",
-          "BGPAdvertisement",
-          "BGPPeer",
-          "Community",
-          "BFDProfile",
-        ),
+        resources: plural(...CONFIG_KINDS),
         verbs: READ,
       },
       {
@@ -153,7 +146,7 @@ export const RBAC: Record<Component, ComponentRbac> = {
       {
         why: "IPAddressPool status (assigned and available counts); reconciler/pool-status.ts.",
         apiGroups: [API_GROUP],
-        resources: [`${KINDS.IPAddressPool.plural}/status`],
+        resources: [`${PLURALS.IPAddressPool}/status`],
         verbs: ["patch"],
       },
       {
@@ -217,14 +210,7 @@ export const RBAC: Record<Component, ComponentRbac> = {
       {
         why: "The announcement configuration: pools, advertisements, BGP peers, communities, BFD profiles.",
         apiGroups: [API_GROUP],
-        resources: plural(
-          "IPAddressPool",
-          "L2Advertisement",
-          "BGPAdvertisement",
-          "BGPPeer",
-          "Community",
-          "BFDProfile",
-        ),
+        resources: plural(...CONFIG_KINDS),
         verbs: READ,
       },
       {
@@ -278,7 +264,7 @@ export const SELF_MANAGED_RBAC: ComponentRbac = {
       apiGroups: ["apiextensions.k8s.io"],
       resources: ["customresourcedefinitions"],
       verbs: ["get", "patch"],
-      resourceNames: [`${KINDS.BGPPeer.plural}.${API_GROUP}`],
+      resourceNames: [`${PLURALS.BGPPeer}.${API_GROUP}`],
     },
   ],
   namespaced: [
