@@ -44,7 +44,7 @@ export const PLURALS: Readonly<Record<MetallbKind, string>> = {
   IPAddressClaim: "ipaddressclaims",
 };
 
-/** The version etcd stores; v1beta1 unless named here (BGPPeer, metallb-reference.md §5). */
+/** The version etcd stores: v1beta1, but v1beta2 for BGPPeer (metallb-reference.md §1, §1.4). */
 export function storageVersion(kind: MetallbKind): ApiVersionName {
   return kind === "BGPPeer" ? "v1beta2" : "v1beta1";
 }

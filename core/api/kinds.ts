@@ -1,6 +1,6 @@
 // The metallb.io kinds we serve, with what the CRDs need beyond the schema:
-// names, versions, printer columns. One entry per kind; crd-manifests.ts and
-// the validators read from here.
+// versions and printer columns; names and plurals come from kind-names.ts.
+// One entry per kind; crd-manifests.ts and the validators read from here.
 import type { TSchema } from "typebox";
 import { BFDProfileSpec } from "./bfd-profile.ts";
 import { BGPAdvertisementSpec } from "./bgp-advertisement.ts";
