@@ -332,6 +332,17 @@ async function setUpRouting(lan: Lan): Promise<void> {
  * Creates the LAN. On any failure it removes what it had made (processes,
  * namespaces, directory) before rejecting.
  */
+/**
+ * `ip` arguments that add bridge br0 in namespace `ns`, the LAN of every
+ * namespace topology here: STP off and no forward delay, so ports forward at
+ * once; no multicast snooping, so NDP's solicited-node multicast reaches
+ * every port.
+ */
+export function addBridgeArgs(ns: string): string[] {
+  const options = ["stp_state", "0", "forward_delay", "0", "mcast_snooping", "0"];
+  return ["-n", ns, "link", "add", "br0", "type", "bridge", ...options];
+}
+
 export async function createLan(opts: LanOptions = {}): Promise<Lan> {
   if (opts.name !== undefined && !/^[a-z][a-z0-9]{0,11}$/.test(opts.name)) {
     throw new Error(`name must match [a-z][a-z0-9]{0,11}, got ${JSON.stringify(opts.name)}`);
@@ -349,24 +360,7 @@ export async function createLan(opts: LanOptions = {}): Promise<Lan> {
   const lan = new Lan(name, dir, hosts, opts.detached ?? false);
   try {
     await lan.addNamespace(lan.lanNs);
-    // STP off and no forward delay: ports forward at once; no multicast
-    // snooping, so NDP's solicited-node multicast reaches every port.
-    await run([
-      "ip",
-      "-n",
-      lan.lanNs,
-      "link",
-      "add",
-      "br0",
-      "type",
-      "bridge",
-      "stp_state",
-      "0",
-      "forward_delay",
-      "0",
-      "mcast_snooping",
-      "0",
-    ]);
+    await run(["ip", ...addBridgeArgs(lan.lanNs)]);
     await run(["ip", "-n", lan.lanNs, "link", "set", "br0", "up"]);
     for (const h of hosts) await addHost(lan, h);
     await setUpRouting(lan);

@@ -19,6 +19,7 @@ import {
   veth,
   type Driver,
 } from "./bgp-fixtures/lab.ts";
+import { addBridgeArgs } from "../lab/topology.ts";
 
 const P = `bgpi${process.pid}`;
 const SPK = `${P}-spk`;
@@ -107,21 +108,7 @@ const ROUTES = [
 
 beforeAll(async () => {
   for (const ns of [SPK, BIRD, GOBGP]) addNamespace(ns);
-  sh("ip", [
-    "-n",
-    SPK,
-    "link",
-    "add",
-    "br0",
-    "type",
-    "bridge",
-    "stp_state",
-    "0",
-    "forward_delay",
-    "0",
-    "mcast_snooping",
-    "0",
-  ]);
+  sh("ip", addBridgeArgs(SPK));
   sh("ip", ["-n", SPK, "addr", "add", "192.0.2.11/24", "dev", "br0"]);
   sh("ip", ["-n", SPK, "addr", "add", "2001:db8:1::11/64", "dev", "br0", "nodad"]);
   sh("ip", ["-n", SPK, "link", "set", "br0", "up"]);

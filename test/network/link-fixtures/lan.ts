@@ -4,6 +4,7 @@
 // MAC 02:00:00:00:00:<n>. No link leaves the namespaces.
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
+import { addBridgeArgs } from "../../lab/topology.ts";
 
 export interface LanHost {
   readonly ns: string;
@@ -38,22 +39,7 @@ export function lanUp(prefix: string, hosts: Record<string, number>): Record<str
   const lan = `${prefix}-lan`;
   sh("ip", "netns", "add", lan);
   sh("ip", "-n", lan, "link", "set", "lo", "up");
-  sh(
-    "ip",
-    "-n",
-    lan,
-    "link",
-    "add",
-    "br0",
-    "type",
-    "bridge",
-    "stp_state",
-    "0",
-    "forward_delay",
-    "0",
-    "mcast_snooping",
-    "0",
-  );
+  sh("ip", ...addBridgeArgs(lan));
   sh("ip", "-n", lan, "link", "set", "br0", "up");
   const out: Record<string, LanHost> = {};
   for (const [name, n] of Object.entries(hosts)) {
