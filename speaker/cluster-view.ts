@@ -155,6 +155,11 @@ export function withSlice(
   return second === undefined ? { name: first[0], summary: first[1] } : all;
 }
 
+/** What a slice summary and an endpoint view are shared by: the same serving nodes, in any order. */
+function servingKey(anyServing: boolean, nodes: Iterable<string>): string {
+  return `${String(anyServing)}|${[...nodes].sort().join()}`;
+}
+
 function summaries(slices: Slices | undefined): Iterable<SliceSummary> {
   if (slices === undefined) return [];
   return slices instanceof Map ? slices.values() : [slices.summary];
@@ -285,10 +290,7 @@ export class ClusterView {
     let summary: SliceSummary | undefined;
     if (!deleted) {
       const read = servingNodes(slice);
-      summary = this.#sharedSummaries.get(
-        `${String(read.anyServing)}|${read.nodes.join()}`,
-        () => read,
-      );
+      summary = this.#sharedSummaries.get(servingKey(read.anyServing, read.nodes), () => read);
     }
     const slices = withSlice(this.#sliceViews.get(key), name, summary);
     if (slices === undefined) this.#sliceViews.delete(key);
@@ -359,13 +361,10 @@ export class ClusterView {
       anyServing ||= summary.anyServing;
       for (const n of summary.nodes) nodes.add(n);
     }
-    const view = this.#sharedEndpointViews.get(
-      `${String(anyServing)}|${[...nodes].sort().join()}`,
-      () => ({
-        anyServing,
-        nodes,
-      }),
-    );
+    const view = this.#sharedEndpointViews.get(servingKey(anyServing, nodes), () => ({
+      anyServing,
+      nodes,
+    }));
     this.#endpointViews.set(key, view);
     return view;
   }

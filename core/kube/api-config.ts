@@ -5,7 +5,7 @@
 // more than the speaker's whole memory target. Supported: client certificates,
 // bearer tokens (inline or from a file, re-read as they rotate), a CA, and
 // insecure-skip-tls-verify; exec and auth-provider plugins are not (every
-// component runs in-cluster or with a certificate kubeconfig).
+// component runs in-cluster or with a certificate or token kubeconfig).
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";

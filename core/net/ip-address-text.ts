@@ -29,7 +29,7 @@ function ipv4Value(text: string): bigint {
 
 function ipv4Text(value: bigint): string {
   const n = Number(value);
-  return `${String(Math.floor(n / 2 ** 24))}.${String(Math.floor(n / 2 ** 16) % 256)}.${String(Math.floor(n / 2 ** 8) % 256)}.${String(n % 256)}`;
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
 }
 
 /** Parses one address, or returns undefined. Zones (`fe80::1%eth0`) are not addresses of a pool. */
