@@ -1,6 +1,7 @@
 // The reconciler run in-process against the test control plane, with short
 // grace and lease timings, plus helpers to read what it published.
 import { CoreV1Api, CustomObjectsApi, type V1Service } from "@kubernetes/client-node";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { DEFAULT_NAMESPACE } from "../../core/api/kinds.ts";
 import { apiClientFor } from "../../core/kube/kube-config.ts";
 import { createLogger } from "../../core/logger.ts";
@@ -9,7 +10,8 @@ import {
   type RunningReconciler,
   type StartReconcilerOptions,
 } from "../../reconciler/run.ts";
-import { kubeConfig, kubectl } from "../kube.ts";
+import { kubeConfig, kubectl, withNamespace } from "../kube.ts";
+import { applyCrds, clearMetallbNamespace } from "../webhook-harness.ts";
 
 export const GRACE_MS = 3_000;
 
@@ -25,6 +27,37 @@ export function runReconciler(
     log: createLogger("controller", (process.env.RECONCILER_LOG_LEVEL ?? "warn") as "warn"),
     ...extra,
   });
+}
+
+/**
+ * A suite with one reconciler running throughout and a test namespace whose
+ * Services, like the claims in metallb-system, are deleted after each test.
+ */
+export function reconcilerSuite(
+  prefix: string,
+  extra: Partial<StartReconcilerOptions> = {},
+): { readonly ns: { readonly name: string }; readonly running: () => RunningReconciler } {
+  let running: RunningReconciler | undefined;
+  const ns = withNamespace(prefix);
+  beforeAll(async () => {
+    await applyCrds();
+    await clearMetallbNamespace();
+    running = await runReconciler(extra);
+  });
+  afterAll(async () => {
+    await running?.stop();
+  });
+  afterEach(async () => {
+    await kubectl(["delete", "services", "--all", "-n", ns.name, "--wait=true"]);
+    await clearMetallbNamespace();
+  });
+  return {
+    ns,
+    running: () => {
+      if (running === undefined) throw new Error("reconcilerSuite: no reconciler outside tests");
+      return running;
+    },
+  };
 }
 
 export const FAST_LEASE = { leaseDurationMs: 2_000, renewDeadlineMs: 1_500, retryPeriodMs: 300 };

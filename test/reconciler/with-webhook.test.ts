@@ -1,11 +1,9 @@
 // The reconciler next to the mutating webhook: Services created while the
 // webhook was down keep their IPs when it comes back, and an admission whose
 // Service a later validating policy rejects leaks no claim.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { RunningReconciler } from "../../reconciler/run.ts";
+import { describe, expect, it } from "vitest";
 import { startAssignmentWebhooks } from "../assignment-harness.ts";
-import { kubectl, withNamespace } from "../kube.ts";
-import { applyCrds, clearMetallbNamespace } from "../webhook-harness.ts";
+import { kubectl } from "../kube.ts";
 import {
   allPublished,
   apply,
@@ -17,26 +15,12 @@ import {
   pool,
   publishedIps,
   readService,
-  runReconciler,
+  reconcilerSuite,
   service,
   until,
 } from "./reconciler-harness.ts";
 
-let running: RunningReconciler;
-const ns = withNamespace("rec-webhook");
-
-beforeAll(async () => {
-  await applyCrds();
-  await clearMetallbNamespace();
-  running = await runReconciler();
-});
-afterAll(async () => {
-  await running.stop();
-});
-afterEach(async () => {
-  await kubectl(["delete", "services", "--all", "-n", ns.name, "--wait=true"]);
-  await clearMetallbNamespace();
-});
+const { ns } = reconcilerSuite("rec-webhook");
 
 const POLICY = "reject-labelled-services";
 const policy = {

@@ -1,10 +1,8 @@
 // The reconciler alone (no mutating webhook registered): it assigns, publishes,
 // releases, re-addresses on pool shrink and puts back hand-edited status.
 import { CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { RunningReconciler } from "../../reconciler/run.ts";
-import { kubeConfig, kubectl, withNamespace } from "../kube.ts";
-import { applyCrds, clearMetallbNamespace } from "../webhook-harness.ts";
+import { describe, expect, it } from "vitest";
+import { kubeConfig, kubectl } from "../kube.ts";
 import {
   allPublished,
   apply,
@@ -15,26 +13,12 @@ import {
   pool,
   publishedIps,
   readService,
-  runReconciler,
+  reconcilerSuite,
   service,
   until,
 } from "./reconciler-harness.ts";
 
-let running: RunningReconciler;
-const ns = withNamespace("reconcile");
-
-beforeAll(async () => {
-  await applyCrds();
-  await clearMetallbNamespace();
-  running = await runReconciler({ metricsPort: 0, metricsHost: "127.0.0.1" });
-});
-afterAll(async () => {
-  await running.stop();
-});
-afterEach(async () => {
-  await kubectl(["delete", "services", "--all", "-n", ns.name, "--wait=true"]);
-  await clearMetallbNamespace();
-});
+const { ns, running } = reconcilerSuite("reconcile", { metricsPort: 0, metricsHost: "127.0.0.1" });
 
 describe("reconciler without the webhook", () => {
   // Issue 4's "within 2 s" is a speed target, measured by `npm run bench --
@@ -43,7 +27,7 @@ describe("reconciler without the webhook", () => {
   it("gives 50 LoadBalancer Services IPs, unique, with claims, condition and pool status", async () => {
     await apply(pool("web", ["198.51.100.0/26"]), l2All);
     await until("pool in the view", () =>
-      Promise.resolve(running.reconciler.view.pools().length > 0 ? true : undefined),
+      Promise.resolve(running().reconciler.view.pools().length > 0 ? true : undefined),
     );
     const svcs = Array.from({ length: 50 }, (_, i) =>
       service(`s${String(i).padStart(2, "0")}`, ns.name),
@@ -75,14 +59,14 @@ describe("reconciler without the webhook", () => {
       ).status;
       return status?.assignedIPv4 === 50 && status.availableIPv4 === 14 ? true : undefined;
     });
-    const metrics = await fetch(`http://127.0.0.1:${running.metricsPort ?? 0}/metrics`).then((r) =>
-      r.text(),
+    const metrics = await fetch(`http://127.0.0.1:${running().metricsPort ?? 0}/metrics`).then(
+      (r) => r.text(),
     );
     expect(metrics).toContain('metallb_allocator_addresses_in_use_total{pool="web"} 50');
     expect(metrics).toContain('metallb_allocator_ipv4_addresses_total{pool="web"} 64');
     expect(metrics).toContain("metallb_k8s_client_updates_total");
     expect(metrics).toContain("metallb_ts_reconcile_duration_seconds_bucket");
-    expect((await fetch(`http://127.0.0.1:${running.metricsPort ?? 0}/readyz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${running().metricsPort ?? 0}/readyz`)).status).toBe(200);
   });
 
   it("deleting one Service changes no other IP, and the oldest pending Service gets the freed IP", async () => {
