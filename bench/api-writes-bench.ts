@@ -11,7 +11,7 @@
 // The figure it derives is a floor: 10,000 Services × (control-plane CPU per
 // claim + per status) ÷ this machine's cores is the least time a cold start
 // can take here, even with a reconciler that costs nothing and no watcher.
-import { readFile, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -30,27 +30,21 @@ import {
   type ControlPlane,
 } from "../test/control-plane/cluster.ts";
 import { percentile, printJsonLine, round } from "./bench-stats.ts";
+import {
+  CONTROL_PLANE_PROCESSES,
+  controlPlanePids,
+  cpuSecondsOf,
+  type ControlPlaneProcess,
+} from "./process-cpu.ts";
 
 const NAMESPACE = "bench";
 const POOL = "bench";
 const IN_FLIGHT = 16;
 const COLD_START_SERVICES = 10_000;
-const PROCESSES = ["kube-apiserver", "etcd", "kube-controller-manager"] as const;
-type ProcessName = (typeof PROCESSES)[number];
+const PROCESSES = CONTROL_PLANE_PROCESSES;
+type ProcessName = ControlPlaneProcess;
 const VARIANTS = ["claim create", "status merge patch", "status PUT"] as const;
 type Variant = (typeof VARIANTS)[number];
-
-/** CPU ticks (user + system) of each control-plane process. */
-async function cpuTicks(pids: Record<ProcessName, number>): Promise<Record<ProcessName, number>> {
-  const out = {} as Record<ProcessName, number>;
-  for (const name of PROCESSES) {
-    // Fields after the ")" that ends comm: state is 3rd, utime 14th, stime 15th (proc(5)).
-    const stat = await readFile(`/proc/${String(pids[name])}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    out[name] = Number(fields[11]) + Number(fields[12]);
-  }
-  return out;
-}
 
 async function inParallel(n: number, fn: (i: number) => Promise<unknown>): Promise<void> {
   let next = 0;
@@ -142,14 +136,13 @@ async function batch(args: {
       services[k] = await api.call<ServiceObject>("GET", servicePath(first + k));
     });
   }
-  const before = await cpuTicks(pids);
+  const before = await cpuSecondsOf(pids);
   const t0 = performance.now();
   await inParallel(n, (k) => write(api, variant, first + k, services[k]));
   const seconds = (performance.now() - t0) / 1000;
-  const after = await cpuTicks(pids);
-  const tickMs = 1000 / 100; // USER_HZ is 100 on Linux (proc(5), "clock ticks").
+  const after = await cpuSecondsOf(pids);
   const cpuMs = {} as Record<ProcessName, number>;
-  for (const p of PROCESSES) cpuMs[p] = ((after[p] - before[p]) * tickMs) / n;
+  for (const p of PROCESSES) cpuMs[p] = ((after[p] - before[p]) * 1000) / n;
   return { variant, perSecond: n / seconds, cpuMs };
 }
 
@@ -208,13 +201,7 @@ export default async function apiWritesBench(args: readonly string[]): Promise<v
   const dir = await mkdtemp(join(tmpdir(), "metallb-ts-bench-"));
   const cp = await startControlPlane({ dir, log: () => undefined });
   try {
-    const state = JSON.parse(await readFile(cp.statePath, "utf8")) as {
-      processes: { name: string; pid: number }[];
-    };
-    const pids = Object.fromEntries(state.processes.map((p) => [p.name, p.pid])) as Record<
-      ProcessName,
-      number
-    >;
+    const pids = await controlPlanePids(cp);
     const api = await setUp(cp, dir);
     const admin = apiClientFor(loadKubeConfig(cp.kubeconfig));
     const statusVariants = VARIANTS.filter((v) => v !== "claim create").length;

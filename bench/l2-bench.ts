@@ -27,9 +27,10 @@ import {
   type KubeConfig,
 } from "@kubernetes/client-node";
 import { loadKubeConfig } from "../core/kube/kube-config.ts";
-import { createSpeakerLab, NAMESPACE, type SpeakerLab } from "../test/lab/speaker-lab.ts";
+import { createSpeakerLab, l2Pool, type SpeakerLab } from "../test/lab/speaker-lab.ts";
 import { repoRoot } from "../test/control-plane/binaries.ts";
 import { printJsonLine, round } from "./bench-stats.ts";
+import { cpuSeconds } from "./process-cpu.ts";
 import type { FloodSummary } from "./l2/arp-flood.ts";
 import { benchIp } from "./l2/synthetic-snapshot.ts";
 
@@ -137,13 +138,6 @@ async function memory(pid: number): Promise<{ rssMb: number; hwmMb: number }> {
   return { rssMb: round(kb("VmRSS") / 1024, 1), hwmMb: round(kb("VmHWM") / 1024, 1) };
 }
 
-/** CPU seconds (user + system) the process has used. */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${String(pid)}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 /**
  * Polls the speaker's metrics until it announces `count` IPs; fails at once
  * if it exits. Every scrape resets the event-loop histogram, so the delay is
@@ -176,18 +170,7 @@ async function waitAnnounced(
 
 async function setUp(lab: SpeakerLab): Promise<void> {
   await lab.apply([
-    {
-      apiVersion: "metallb.io/v1beta1",
-      kind: "IPAddressPool",
-      metadata: { name: "bench", namespace: NAMESPACE },
-      spec: { addresses: ["198.18.0.0/15"] },
-    },
-    {
-      apiVersion: "metallb.io/v1beta1",
-      kind: "L2Advertisement",
-      metadata: { name: "bench", namespace: NAMESPACE },
-      spec: { ipAddressPools: ["bench"] },
-    },
+    ...l2Pool("bench", ["198.18.0.0/15"]),
     { apiVersion: "v1", kind: "Namespace", metadata: { name: SERVICE_NAMESPACE } },
   ]);
 }

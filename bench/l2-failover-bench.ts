@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { waitFor } from "../test/lab/exec.ts";
 import { addVip, curl, startHttpListener } from "../test/lab/l2.ts";
-import { createSpeakerLab, NAMESPACE, type SpeakerLab } from "../test/lab/speaker-lab.ts";
+import { createSpeakerLab, l2Pool, type SpeakerLab } from "../test/lab/speaker-lab.ts";
 import { printJsonLine, round } from "./bench-stats.ts";
 import type { Answer } from "./l2/answer-log.ts";
 import { AnswerProbe } from "./l2/answer-probe.ts";
@@ -64,20 +64,7 @@ export default async function l2FailoverBench(args: readonly string[]): Promise<
   console.log(`l2-failover: 3 speakers, ${String(trials)} trials per event, a request every 10 ms`);
   const lab = await createSpeakerLab({ prefix: "blf", nodes: 3, client: true });
   try {
-    await lab.apply([
-      {
-        apiVersion: "metallb.io/v1beta1",
-        kind: "IPAddressPool",
-        metadata: { name: "lan", namespace: NAMESPACE },
-        spec: { addresses: ["192.0.2.100-192.0.2.119"] },
-      },
-      {
-        apiVersion: "metallb.io/v1beta1",
-        kind: "L2Advertisement",
-        metadata: { name: "lan", namespace: NAMESPACE },
-        spec: { ipAddressPools: ["lan"] },
-      },
-    ]);
+    await lab.apply(l2Pool("lan", ["192.0.2.100-192.0.2.119"]));
     await lab.createService({ name: "web", ips: [VIP], pool: "lan" });
     for (const n of lab.lan.nodes) {
       await addVip(lab.lan, n.name, VIP);

@@ -7,9 +7,11 @@
 // create call's answer (before it: the API server; after: the reconciler);
 // then 50 are created at once. The reconciler runs as the controller's
 // ServiceAccount with its RBAC, as in a cluster. Peak RSS is the child's VmHWM.
+// The cold start's CPU per process (control plane, reconciler, this bench)
+// says where the machine's cores went (bench/process-cpu.ts).
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, KubeConfig, Watch, type V1Service } from "@kubernetes/client-node";
@@ -24,9 +26,11 @@ import {
   kubectlAt,
   serviceAccountKubeconfig,
   startControlPlane,
+  type ControlPlane,
 } from "../test/control-plane/cluster.ts";
 import { repoRoot } from "../test/control-plane/binaries.ts";
 import { percentile, printJsonLine, round } from "./bench-stats.ts";
+import { controlPlanePids, cpuSeconds, cpuSecondsOf } from "./process-cpu.ts";
 
 const NAMESPACE = "bench";
 
@@ -117,6 +121,42 @@ function startReconcilerProcess(kubeconfig: string, metricsPort: number): ChildP
     { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, ...NODE_PROCESS_ENV } },
   );
   return child;
+}
+
+/** CPU seconds so far of the control plane, the reconciler (0 before it starts) and this bench. */
+async function coldCpu(
+  cp: ControlPlane,
+  reconciler: number | undefined,
+): Promise<Record<string, number>> {
+  const own = process.cpuUsage();
+  return {
+    ...(await cpuSecondsOf(await controlPlanePids(cp))),
+    reconciler: reconciler === undefined ? 0 : await cpuSeconds(reconciler),
+    // Its watch on every Service's status, and the control plane's children's waits.
+    bench: (own.user + own.system) / 1e6,
+  };
+}
+
+/**
+ * Where the cores went between the reconciler's start and the last status:
+ * CPU seconds and ms per Service of each process, against what the machine had.
+ */
+function coldCpuReport(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  services: number,
+): { text: string; seconds: Record<string, number> } {
+  const seconds: Record<string, number> = {};
+  for (const [name, s] of Object.entries(after)) seconds[name] = round(s - (before[name] ?? 0), 1);
+  const used = Object.values(seconds).reduce((a, b) => a + b, 0);
+  const parts = Object.entries(seconds).map(
+    ([name, s]) =>
+      `${name} ${s.toString()} s (${round((s * 1000) / services, 2).toString()} ms/Service)`,
+  );
+  return {
+    text: `  CPU during the cold start: ${parts.join(", ")}; ${round(used, 1).toString()} CPU seconds in all on ${availableParallelism().toString()} cores`,
+    seconds,
+  };
 }
 
 /**
@@ -242,10 +282,12 @@ export default async function reconcilerBench(args: readonly string[]): Promise<
     );
 
     const watch = await watchStatus(kc);
-    const started = performance.now();
     const metricsPort = await freePort();
+    const cpuBefore = await coldCpu(cp, undefined);
+    const started = performance.now();
     child = startReconcilerProcess(reconcilerKubeconfig, metricsPort);
     while (watch.published.size < total && performance.now() - started < 300_000) await sleep(100);
+    const cold = coldCpuReport(cpuBefore, await coldCpu(cp, child.pid), total);
     const published = watch.published.size;
     const coldSeconds = (Math.max(...watch.published.values()) - started) / 1000;
     // Until the first status: process start, lists and cache sync; the rest is throughput.
@@ -253,6 +295,8 @@ export default async function reconcilerBench(args: readonly string[]): Promise<
     console.log(
       `cold start: ${String(published)}/${String(total)} Services have status after ${String(round(coldSeconds, 1))} s (target 30 s); the first after ${String(round(firstSeconds, 1))} s`,
     );
+
+    console.log(cold.text);
 
     const { latencies, createMs, afterResponseMs, failed } = await paced({
       core,
@@ -295,6 +339,7 @@ export default async function reconcilerBench(args: readonly string[]): Promise<
       pacedObserved: latencies.length,
       burst50Ms: round(burstMs, 1),
       peakRssMb: round(rss, 1),
+      coldCpuSeconds: cold.seconds,
     });
   } finally {
     child?.kill("SIGTERM");

@@ -30,6 +30,24 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const METALLB_TS = join(ROOT, "bin", "metallb-ts.js");
 export const NAMESPACE = DEFAULT_NAMESPACE;
 
+/**
+ * IPAddressPool `name` of `addresses` and the L2Advertisement of the same
+ * name for it, in NAMESPACE: a pool is announced over ARP/NDP only when an
+ * L2Advertisement selects it.
+ */
+export function l2Pool(name: string, addresses: readonly string[]): object[] {
+  const metadata = { name, namespace: NAMESPACE };
+  return [
+    { apiVersion: "metallb.io/v1beta1", kind: "IPAddressPool", metadata, spec: { addresses } },
+    {
+      apiVersion: "metallb.io/v1beta1",
+      kind: "L2Advertisement",
+      metadata,
+      spec: { ipAddressPools: [name] },
+    },
+  ];
+}
+
 export interface SpeakerLabOptions extends LanOptions {
   /** Extra flags for every speaker. */
   readonly speakerArgs?: readonly string[];

@@ -273,21 +273,7 @@ export async function destroyLanFromState(state: LanState): Promise<void> {
 async function addHost(lan: Lan, h: LabHost): Promise<void> {
   await lan.addNamespace(h.ns);
   const port = `p-${h.name}`;
-  await run([
-    "ip",
-    "link",
-    "add",
-    "eth0",
-    "netns",
-    h.ns,
-    "type",
-    "veth",
-    "peer",
-    "name",
-    port,
-    "netns",
-    lan.lanNs,
-  ]);
+  await run(["ip", ...addVethArgs(h.ns, port, lan.lanNs)]);
   await run(["ip", "-n", lan.lanNs, "link", "set", port, "master", "br0", "up"]);
   // No DAD: addresses are usable at once instead of "tentative" for 1–2 s.
   await lan.sysctl(h.name, {
@@ -329,10 +315,6 @@ async function setUpRouting(lan: Lan): Promise<void> {
 }
 
 /**
- * Creates the LAN. On any failure it removes what it had made (processes,
- * namespaces, directory) before rejecting.
- */
-/**
  * `ip` arguments that add bridge br0 in namespace `ns`, the LAN of every
  * namespace topology here: STP off and no forward delay, so ports forward at
  * once; no multicast snooping, so NDP's solicited-node multicast reaches
@@ -343,6 +325,20 @@ export function addBridgeArgs(ns: string): string[] {
   return ["-n", ns, "link", "add", "br0", "type", "bridge", ...options];
 }
 
+/**
+ * `ip` arguments that add a veth pair: `eth0` in namespace `ns`, its peer
+ * `peer` in `peerNs` (for a LAN host, the bridge's namespace). Both ends are
+ * created in their namespaces, so no link ever shows up in the caller's.
+ */
+export function addVethArgs(ns: string, peer: string, peerNs: string): string[] {
+  const peerEnd = ["peer", "name", peer, "netns", peerNs];
+  return ["link", "add", "eth0", "netns", ns, "type", "veth", ...peerEnd];
+}
+
+/**
+ * Creates the LAN. On any failure it removes what it had made (processes,
+ * namespaces, directory) before rejecting.
+ */
 export async function createLan(opts: LanOptions = {}): Promise<Lan> {
   if (opts.name !== undefined && !/^[a-z][a-z0-9]{0,11}$/.test(opts.name)) {
     throw new Error(`name must match [a-z][a-z0-9]{0,11}, got ${JSON.stringify(opts.name)}`);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../lab/exec.ts";
 import { addVip, arping, curl, ndisc6, startHttpListener } from "../lab/l2.ts";
 import { captureAnswers } from "../lab/capture.ts";
-import { createSpeakerLab, NAMESPACE, type SpeakerLab } from "../lab/speaker-lab.ts";
+import { createSpeakerLab, l2Pool, NAMESPACE, type SpeakerLab } from "../lab/speaker-lab.ts";
 
 const V4 = { s1: "192.0.2.100", s2: "192.0.2.101", local: "192.0.2.102", sel: "192.0.2.120" };
 const V6 = "2001:db8:1::100";
@@ -66,12 +66,7 @@ async function l2Status(
 beforeAll(async () => {
   lab = await createSpeakerLab({ prefix: "sl2", nodes: 3, client: true });
   await lab.apply([
-    {
-      apiVersion: "metallb.io/v1beta1",
-      kind: "IPAddressPool",
-      metadata: { name: "lan", namespace: NAMESPACE },
-      spec: { addresses: ["192.0.2.100-192.0.2.119", "2001:db8:1::100-2001:db8:1::1ff"] },
-    },
+    ...l2Pool("lan", ["192.0.2.100-192.0.2.119", "2001:db8:1::100-2001:db8:1::1ff"]),
     {
       apiVersion: "metallb.io/v1beta1",
       kind: "IPAddressPool",
@@ -83,12 +78,6 @@ beforeAll(async () => {
       kind: "IPAddressPool",
       metadata: { name: "unadvertised", namespace: NAMESPACE },
       spec: { addresses: ["192.0.2.200-192.0.2.209"] },
-    },
-    {
-      apiVersion: "metallb.io/v1beta1",
-      kind: "L2Advertisement",
-      metadata: { name: "lan", namespace: NAMESPACE },
-      spec: { ipAddressPools: ["lan"] },
     },
     {
       apiVersion: "metallb.io/v1beta1",

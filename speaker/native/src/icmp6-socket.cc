@@ -7,7 +7,6 @@
 
 #include <net/if.h>
 #include <netinet/icmp6.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -23,6 +22,8 @@ constexpr size_t kMessageMax = 4096;
 #define IPV6_FREEBIND 78  // Linux 4.15+, not in every libc's headers
 #endif
 constexpr int kNdpHopLimit = 255;
+constexpr RawSocket kIcmp6Socket{"Icmp6Socket", AF_INET6, IPPROTO_ICMPV6,
+                                 "socket(AF_INET6, SOCK_RAW)"};
 
 const char* SetFilter(int fd, const std::vector<uint8_t>& types) {
   icmp6_filter filter{};
@@ -125,21 +126,9 @@ Icmp6Socket::Icmp6Socket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Icmp
     ErrnoError(env, "if_nametoindex", errno, ifname).ThrowAsJavaScriptException();
     return;
   }
-  int fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6);
-  if (fd < 0) {
-    ErrnoError(env, "socket(AF_INET6, SOCK_RAW)", errno, ifname).ThrowAsJavaScriptException();
-    return;
-  }
-  const char* failed = Configure(fd, ifname, static_cast<int>(ifindex_), types);
-  if (failed != nullptr) {
-    int err = errno;
-    close(fd);
-    ErrnoError(env, failed, err, ifname).ThrowAsJavaScriptException();
-    return;
-  }
   Napi::Object self = info.This().As<Napi::Object>();
-  if (!Begin(env, self, fd, on_messages, "Icmp6Socket(" + ifname + ")")) return;
-  self.Set("ifname", Napi::String::New(env, ifname));
+  auto configure = [&](int fd) { return Configure(fd, ifname, static_cast<int>(ifindex_), types); };
+  if (!Open(self, kIcmp6Socket, ifname, on_messages, configure)) return;
   self.Set("ifindex", Napi::Number::New(env, ifindex_));
 }
 
@@ -166,28 +155,11 @@ static Napi::Object MessageObject(Napi::Env env, const uint8_t* data, size_t len
 }
 
 int Icmp6Socket::ReadBatch(Napi::Env env, Napi::Array messages) {
-  uint8_t buffer[kMessageMax];
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(in6_pktinfo))];
-  for (int i = 0; i < kBatch; i++) {
-    sockaddr_in6 from{};
-    iovec iov{buffer, sizeof(buffer)};
-    msghdr msg{};
-    msg.msg_name = &from;
-    msg.msg_namelen = sizeof(from);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
-    ssize_t got = recvmsg(fd(), &msg, MSG_DONTWAIT);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : errno;
-    }
-    if ((msg.msg_flags & MSG_TRUNC) != 0) continue;
-    messages.Set(messages.Length(),
-                 MessageObject(env, buffer, static_cast<size_t>(got), from, &msg));
-  }
-  return 0;
+  return ReceiveEach<sockaddr_in6, kMessageMax,
+                     CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(in6_pktinfo))>(
+      [&](const uint8_t* data, size_t length, const sockaddr_in6& from, msghdr* msg) {
+        messages.Set(messages.Length(), MessageObject(env, data, length, from, msg));
+      });
 }
 
 // sendto, with IPV6_PKTINFO naming the source address when there is one.
@@ -250,10 +222,7 @@ Napi::Value Icmp6Socket::Send(const Napi::CallbackInfo& info) {
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  if (!open()) {
-    CodeError(env, "ERR_LINK_CLOSED", name() + " is closed").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!CheckOpen(env)) return env.Undefined();
   if (SendMessage(fd(), data, length, &to, has_source ? &from : nullptr, ifindex_) < 0) {
     ErrnoError(env, "sendmsg", errno, name() + " to " + destination).ThrowAsJavaScriptException();
   }
@@ -272,10 +241,7 @@ Napi::Value Icmp6Socket::Membership(const Napi::CallbackInfo& info, int option,
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  if (!open()) {
-    CodeError(env, "ERR_LINK_CLOSED", name() + " is closed").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!CheckOpen(env)) return env.Undefined();
   request.ipv6mr_interface = ifindex_;
   if (setsockopt(fd(), IPPROTO_IPV6, option, &request, sizeof(request)) != 0) {
     ErrnoError(env, syscall, errno, name() + " group " + group).ThrowAsJavaScriptException();

@@ -7,7 +7,6 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -42,23 +41,25 @@ const char* Configure(int fd, const std::string& ifname, int* ifindex, uint8_t* 
   return nullptr;
 }
 
-// The bound socket's fd, or -1 with errno set and `*syscall` naming the failed call.
-int OpenBound(const std::string& ifname, int* ifindex, uint8_t* mac, const char** syscall) {
-  // Protocol 0 until bind: the socket sees no frames from other interfaces in between.
-  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    *syscall = "socket(AF_PACKET)";
-    return -1;
+// Protocol 0 until bind: the socket sees no frames from other interfaces in between.
+constexpr RawSocket kPacketSocket{"PacketSocket", AF_PACKET, 0, "socket(AF_PACKET)"};
+
+// { frame, vlanTci? }: the VLAN TCI when PACKET_AUXDATA says the kernel stripped a tag.
+Napi::Object FrameObject(Napi::Env env, const uint8_t* data, size_t length, msghdr* msg) {
+  Napi::Object frame = Napi::Object::New(env);
+  frame.Set("frame", Napi::Buffer<uint8_t>::Copy(env, data, length));
+  for (cmsghdr* c = CMSG_FIRSTHDR(msg); c != nullptr; c = CMSG_NXTHDR(msg, c)) {
+    if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA ||
+        c->cmsg_len < CMSG_LEN(sizeof(tpacket_auxdata))) {
+      continue;
+    }
+    tpacket_auxdata aux{};
+    std::memcpy(&aux, CMSG_DATA(c), sizeof(aux));
+    if ((aux.tp_status & TP_STATUS_VLAN_VALID) != 0) {
+      frame.Set("vlanTci", Napi::Number::New(env, aux.tp_vlan_tci));
+    }
   }
-  const char* failed = Configure(fd, ifname, ifindex, mac);
-  if (failed != nullptr) {
-    int err = errno;
-    close(fd);
-    errno = err;
-    *syscall = failed;
-    return -1;
-  }
-  return fd;
+  return frame;
 }
 
 }  // namespace
@@ -83,56 +84,20 @@ PacketSocket::PacketSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pa
   }
   int ifindex = 0;
   uint8_t mac[ETH_ALEN] = {0};
-  const char* syscall = "";
-  int fd = OpenBound(ifname, &ifindex, mac, &syscall);
-  if (fd < 0) {
-    ErrnoError(env, syscall, errno, ifname).ThrowAsJavaScriptException();
-    return;
-  }
   Napi::Object self = info.This().As<Napi::Object>();
-  if (!Begin(env, self, fd, on_frames, "PacketSocket(" + ifname + ")")) return;
-  self.Set("ifname", Napi::String::New(env, ifname));
+  auto configure = [&](int fd) { return Configure(fd, ifname, &ifindex, mac); };
+  if (!Open(self, kPacketSocket, ifname, on_frames, configure)) return;
   self.Set("ifindex", Napi::Number::New(env, ifindex));
   self.Set("mac", Napi::String::New(env, FormatMac(mac)));
 }
 
 int PacketSocket::ReadBatch(Napi::Env env, Napi::Array frames) {
-  uint8_t buffer[kFrameMax];
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(tpacket_auxdata))];
-  for (int i = 0; i < kBatch; i++) {
-    sockaddr_ll from{};
-    iovec iov{buffer, sizeof(buffer)};
-    msghdr msg{};
-    msg.msg_name = &from;
-    msg.msg_namelen = sizeof(from);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
-    ssize_t got = recvmsg(fd(), &msg, MSG_DONTWAIT);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : errno;
-    }
-    // Our own transmissions come back on a packet socket; they are not requests.
-    if (from.sll_pkttype == PACKET_OUTGOING) continue;
-    if ((msg.msg_flags & MSG_TRUNC) != 0) continue;
-    Napi::Object frame = Napi::Object::New(env);
-    frame.Set("frame", Napi::Buffer<uint8_t>::Copy(env, buffer, static_cast<size_t>(got)));
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA ||
-          c->cmsg_len < CMSG_LEN(sizeof(tpacket_auxdata))) {
-        continue;
-      }
-      tpacket_auxdata aux{};
-      std::memcpy(&aux, CMSG_DATA(c), sizeof(aux));
-      if ((aux.tp_status & TP_STATUS_VLAN_VALID) != 0) {
-        frame.Set("vlanTci", Napi::Number::New(env, aux.tp_vlan_tci));
-      }
-    }
-    frames.Set(frames.Length(), frame);
-  }
-  return 0;
+  return ReceiveEach<sockaddr_ll, kFrameMax, CMSG_SPACE(sizeof(tpacket_auxdata))>(
+      [&](const uint8_t* data, size_t length, const sockaddr_ll& from, msghdr* msg) {
+        // Our own transmissions come back on a packet socket; they are not requests.
+        if (from.sll_pkttype == PACKET_OUTGOING) return;
+        frames.Set(frames.Length(), FrameObject(env, data, length, msg));
+      });
 }
 
 // send(frame: Uint8Array): the whole Ethernet frame, header included.
@@ -148,10 +113,7 @@ Napi::Value PacketSocket::Send(const Napi::CallbackInfo& info) {
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  if (!open()) {
-    CodeError(env, "ERR_LINK_CLOSED", name() + " is closed").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  if (!CheckOpen(env)) return env.Undefined();
   ssize_t sent = 0;
   do {
     sent = send(fd(), data, length, MSG_DONTWAIT);

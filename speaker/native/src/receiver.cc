@@ -1,5 +1,7 @@
 #include "receiver.h"
 
+#include <unistd.h>
+
 namespace metallb {
 
 Receiver::~Receiver() { Stop(); }
@@ -13,6 +15,32 @@ bool Receiver::Begin(Napi::Env env, Napi::Object self, int fd, Napi::Function on
   self_ = Napi::Persistent(self);  // strong: an open socket is never collected
   context_ = std::make_unique<Napi::AsyncContext>(env, name.c_str(), self);
   return true;
+}
+
+bool Receiver::Open(Napi::Object self, const RawSocket& raw, const std::string& ifname,
+                    Napi::Function onBatch, const std::function<const char*(int fd)>& configure) {
+  Napi::Env env = self.Env();
+  int fd = socket(raw.domain, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, raw.protocol);
+  if (fd < 0) {
+    ErrnoError(env, raw.syscall, errno, ifname).ThrowAsJavaScriptException();
+    return false;
+  }
+  const char* failed = configure(fd);
+  if (failed != nullptr) {
+    int err = errno;
+    close(fd);
+    ErrnoError(env, failed, err, ifname).ThrowAsJavaScriptException();
+    return false;
+  }
+  if (!Begin(env, self, fd, onBatch, std::string(raw.kind) + "(" + ifname + ")")) return false;
+  self.Set("ifname", Napi::String::New(env, ifname));
+  return true;
+}
+
+bool Receiver::CheckOpen(Napi::Env env) const {
+  if (open()) return true;
+  CodeError(env, "ERR_LINK_CLOSED", name_ + " is closed").ThrowAsJavaScriptException();
+  return false;
 }
 
 void Receiver::Forget() {

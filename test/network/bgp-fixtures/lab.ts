@@ -2,6 +2,7 @@
 // killed by PID, a driver process running BgpSessions, bounded polling.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
+import { addVethArgs } from "../../lab/topology.ts";
 
 export function sh(cmd: string, args: readonly string[]): string {
   return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
@@ -23,20 +24,7 @@ export function veth(
   peerNs: string,
   peer: { name: string; addrs?: readonly string[]; bridge?: boolean },
 ): void {
-  sh("ip", [
-    "link",
-    "add",
-    "eth0",
-    "netns",
-    ns,
-    "type",
-    "veth",
-    "peer",
-    "name",
-    peer.name,
-    "netns",
-    peerNs,
-  ]);
+  sh("ip", addVethArgs(ns, peer.name, peerNs));
   for (const a of addrs) sh("ip", ["-n", ns, "addr", "add", a, "dev", "eth0", "nodad"]);
   sh("ip", ["-n", ns, "link", "set", "eth0", "up"]);
   if (peer.bridge === true) sh("ip", ["-n", peerNs, "link", "set", peer.name, "master", "br0"]);

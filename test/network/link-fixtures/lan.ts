@@ -4,7 +4,7 @@
 // MAC 02:00:00:00:00:<n>. No link leaves the namespaces.
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { addBridgeArgs } from "../../lab/topology.ts";
+import { addBridgeArgs, addVethArgs } from "../../lab/topology.ts";
 
 export interface LanHost {
   readonly ns: string;
@@ -47,21 +47,7 @@ export function lanUp(prefix: string, hosts: Record<string, number>): Record<str
     const hex = n.toString(16).padStart(2, "0");
     sh("ip", "netns", "add", ns);
     sh("ip", "-n", ns, "link", "set", "lo", "up");
-    sh(
-      "ip",
-      "link",
-      "add",
-      "eth0",
-      "netns",
-      ns,
-      "type",
-      "veth",
-      "peer",
-      "name",
-      `p-${name}`,
-      "netns",
-      lan,
-    );
+    sh("ip", ...addVethArgs(ns, `p-${name}`, lan));
     sh("ip", "-n", lan, "link", "set", `p-${name}`, "master", "br0", "up");
     inNs(
       ns,
