@@ -14,8 +14,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import { stringify } from "yaml";
-import { allCrds } from "../core/api/crd-manifests.ts";
 import { parseIp, type IpAddress } from "../core/net/ip-address-text.ts";
 import { MERGE_PATCH, type ApiClient } from "../core/kube/api-client.ts";
 import { ClaimWriter } from "../core/kube/claim-writer.ts";
@@ -30,6 +28,7 @@ import {
   type ControlPlane,
 } from "../test/control-plane/cluster.ts";
 import { percentile, printJsonLine, round } from "./bench-stats.ts";
+import { installCrds } from "./install-crds.ts";
 import {
   CONTROL_PLANE_PROCESSES,
   controlPlanePids,
@@ -147,11 +146,7 @@ async function batch(args: {
 }
 
 async function setUp(cp: ControlPlane, dir: string): Promise<ApiClient> {
-  const crds = allCrds()
-    .map((c) => stringify(c))
-    .join("---\n");
-  await kubectlAt(cp, ["apply", "--server-side", "-f", "-"], crds);
-  await kubectlAt(cp, ["wait", "--for=condition=established", "--timeout=60s", "crd", "--all"]);
+  await installCrds(cp);
   await kubectlAt(cp, ["create", "namespace", "metallb-system"]);
   await kubectlAt(cp, ["create", "namespace", NAMESPACE]);
   // The reconciler's identity: a token costs the API server less than a client certificate.

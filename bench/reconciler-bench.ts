@@ -15,8 +15,6 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, KubeConfig, Watch, type V1Service } from "@kubernetes/client-node";
-import { stringify } from "yaml";
-import { allCrds } from "../core/api/crd-manifests.ts";
 import { loadKubeConfig } from "../core/kube/kube-config.ts";
 import { componentRbac, SERVICE_ACCOUNTS } from "../manifests/install/rbac.ts";
 import { CONTROLLER_V8_OPTIONS, NODE_PROCESS_ENV } from "../manifests/install/runtime.ts";
@@ -30,6 +28,7 @@ import {
 } from "../test/control-plane/cluster.ts";
 import { repoRoot } from "../test/control-plane/binaries.ts";
 import { percentile, printJsonLine, round } from "./bench-stats.ts";
+import { installCrds } from "./install-crds.ts";
 import { controlPlanePids, cpuSeconds, cpuSecondsOf } from "./process-cpu.ts";
 
 const NAMESPACE = "bench";
@@ -241,14 +240,7 @@ export default async function reconcilerBench(args: readonly string[]): Promise<
     // handshakes a second would be the load generator's cost, not the reconciler's.
     const kc = loadKubeConfig(cp.kubeconfig);
     const core = kc.makeApiClient(CoreV1Api);
-    await kubectlAt(
-      cp,
-      ["apply", "--server-side", "-f", "-"],
-      allCrds()
-        .map((c) => stringify(c))
-        .join("---\n"),
-    );
-    await kubectlAt(cp, ["wait", "--for=condition=established", "--timeout=60s", "crd", "--all"]);
+    await installCrds(cp);
     await kubectlAt(cp, ["create", "namespace", "metallb-system"]);
     // The controller's ServiceAccount, RBAC and a bound token, as in a
     // cluster: the admin's client certificate would cost the API server a

@@ -13,12 +13,11 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api } from "@kubernetes/client-node";
-import { stringify } from "yaml";
-import { allCrds } from "../core/api/crd-manifests.ts";
 import { loadKubeConfig } from "../core/kube/kube-config.ts";
 import { pinnedVersions } from "../test/control-plane/binaries.ts";
 import { kubectlAt, startControlPlane, type ControlPlane } from "../test/control-plane/cluster.ts";
 import { printJsonLine, round } from "./bench-stats.ts";
+import { installCrds } from "./install-crds.ts";
 import { ensureMetallbBinaries, METALLB_VERSION } from "./vs-metallb/metallb-binaries.ts";
 import {
   docSection,
@@ -58,16 +57,9 @@ async function apply(cp: ControlPlane, obj: unknown): Promise<void> {
   await kubectlAt(cp, ["apply", "-f", "-"], JSON.stringify(obj));
 }
 
-/** Our CRDs (a superset of MetalLB's kinds), the pool, and the Pod MetalLB looks itself up as. */
+/** Our CRDs, the pool, and the Pod MetalLB looks itself up as. */
 async function setUp(cp: ControlPlane): Promise<void> {
-  await kubectlAt(
-    cp,
-    ["apply", "--server-side", "-f", "-"],
-    allCrds()
-      .map((c) => stringify(c))
-      .join("---\n"),
-  );
-  await kubectlAt(cp, ["wait", "--for=condition=established", "--timeout=60s", "crd", "--all"]);
+  await installCrds(cp);
   await kubectlAt(cp, ["create", "namespace", METALLB_NAMESPACE]);
   const meta = (name: string) => ({ name, namespace: METALLB_NAMESPACE });
   await apply(cp, {
