@@ -10,6 +10,7 @@ import { execFileSync } from "node:child_process";
 import { isIPv6 } from "node:net";
 import { join } from "node:path";
 import { waitFor } from "./exec.ts";
+import { LabDaemon } from "./lab-daemon.ts";
 import type { Lan } from "./topology.ts";
 
 export type Family = "ipv4" | "ipv6";
@@ -131,17 +132,7 @@ interface FrrPathJson {
   bestpath?: { overall?: boolean };
 }
 
-export class Frr {
-  readonly lan: Lan;
-  readonly host: string;
-  readonly dir: string;
-
-  constructor(lan: Lan, host: string, dir: string) {
-    this.lan = lan;
-    this.host = host;
-    this.dir = dir;
-  }
-
+export class Frr extends LabDaemon {
   /** vtysh against this instance only; resolves with its output. */
   vtysh(...commands: string[]): Promise<string> {
     return this.lan.exec(this.host, [

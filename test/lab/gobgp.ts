@@ -7,6 +7,7 @@ import { isIPv6 } from "node:net";
 import { join } from "node:path";
 import { waitFor } from "./exec.ts";
 import type { Family } from "./frr.ts";
+import { LabDaemon } from "./lab-daemon.ts";
 import type { Lan } from "./topology.ts";
 
 export interface GobgpNeighbor {
@@ -112,17 +113,7 @@ interface GobgpNeighborJson {
   state?: { neighbor_address?: string; session_state?: number };
 }
 
-export class Gobgp {
-  readonly lan: Lan;
-  readonly host: string;
-  readonly dir: string;
-
-  constructor(lan: Lan, host: string, dir: string) {
-    this.lan = lan;
-    this.host = host;
-    this.dir = dir;
-  }
-
+export class Gobgp extends LabDaemon {
   /** The gobgp CLI against this daemon. */
   cli(...args: string[]): Promise<string> {
     return this.lan.exec(this.host, ["gobgp", ...args]);

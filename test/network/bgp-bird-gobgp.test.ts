@@ -3,7 +3,7 @@
 // the right next hop; withdrawal removes them. BIRD gets one session per
 // family (IPv6 over IPv6 transport, next hop from the socket), GoBGP one
 // session carrying both. Root only; every namespace and PID is this file's own.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -13,7 +13,9 @@ import {
   deleteNamespace,
   inNs,
   kill,
+  passiveGobgpNeighbor,
   sh,
+  startDaemon,
   startDriver,
   until,
   veth,
@@ -41,22 +43,7 @@ protocol bgp v6 from spk { neighbor 2001:db8:1::11 as 64513; ipv6 { import all; 
 const GOBGP_CONF = `[global.config]
   as = 64512
   router-id = "192.0.2.3"
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "192.0.2.11"
-    peer-as = 64513
-  [neighbors.timers.config]
-    hold-time = 3
-    keepalive-interval = 1
-  [neighbors.transport.config]
-    passive-mode = true
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv6-unicast"
-`;
+${passiveGobgpNeighbor("192.0.2.11", 64513, { holdTime: 3, keepalive: 1 })}`;
 
 let dir = "";
 const daemons: ChildProcess[] = [];
@@ -118,28 +105,17 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, "bird.conf"), BIRD_CONF);
   writeFileSync(path.join(dir, "gobgpd.toml"), GOBGP_CONF);
   daemons.push(
-    spawn(
-      "ip",
-      [
-        "netns",
-        "exec",
-        BIRD,
-        "bird",
-        "-f",
-        "-c",
-        path.join(dir, "bird.conf"),
-        "-s",
-        path.join(dir, "bird.ctl"),
-        "-P",
-        path.join(dir, "bird.pid"),
-      ],
-      { stdio: "ignore" },
-    ),
-    spawn(
-      "ip",
-      ["netns", "exec", GOBGP, "gobgpd", "-f", path.join(dir, "gobgpd.toml"), "--pprof-disable"],
-      { stdio: "ignore" },
-    ),
+    startDaemon(BIRD, [
+      "bird",
+      "-f",
+      "-c",
+      path.join(dir, "bird.conf"),
+      "-s",
+      path.join(dir, "bird.ctl"),
+      "-P",
+      path.join(dir, "bird.pid"),
+    ]),
+    startDaemon(GOBGP, ["gobgpd", "-f", path.join(dir, "gobgpd.toml"), "--pprof-disable"]),
   );
   await until(() => birdc("show", "status").includes("Daemon is up"), "bird up", 15_000);
   await until(() => inNs(GOBGP, "gobgp", "neighbor") !== "", "gobgpd up", 15_000);

@@ -2,7 +2,7 @@
 // one session) and iBGP, attributes as FRR's JSON shows them, incremental
 // changes without a reset, hold-timer and kill behaviour, graceful restart.
 // Root only; every namespace and PID is this file's own.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { chownSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -13,6 +13,7 @@ import {
   inNs,
   kill,
   sh,
+  startDaemon,
   startDriver,
   until,
   veth,
@@ -146,26 +147,19 @@ beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), "bgp-frr-"));
   chownSync(dir, Number(sh("id", ["-u", "frr"]).trim()), Number(sh("id", ["-g", "frr"]).trim()));
   writeFileSync(path.join(dir, "bgpd.conf"), FRR_CONF);
-  bgpd = spawn(
-    "ip",
-    [
-      "netns",
-      "exec",
-      RTR,
-      "/usr/lib/frr/bgpd",
-      "-S",
-      "-Z",
-      "-f",
-      path.join(dir, "bgpd.conf"),
-      "--vty_socket",
-      dir,
-      "-i",
-      path.join(dir, "bgpd.pid"),
-      "--log",
-      `file:${path.join(dir, "bgpd.log")}`,
-    ],
-    { stdio: "ignore" },
-  );
+  bgpd = startDaemon(RTR, [
+    "/usr/lib/frr/bgpd",
+    "-S",
+    "-Z",
+    "-f",
+    path.join(dir, "bgpd.conf"),
+    "--vty_socket",
+    dir,
+    "-i",
+    path.join(dir, "bgpd.pid"),
+    "--log",
+    `file:${path.join(dir, "bgpd.log")}`,
+  ]);
   return until(() => neighbor("192.0.2.11") !== undefined, "bgpd up", 15_000);
 });
 

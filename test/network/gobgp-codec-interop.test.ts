@@ -6,27 +6,16 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { passiveGobgpNeighbor, startDaemon } from "./bgp-fixtures/lab.ts";
 import { INTEROP_V4 } from "./bgp-interop-client.ts";
 
 const NS = `bgpcodec${process.pid}`;
 const CONFIG = `[global.config]
-as = 65000
-router-id = "10.0.0.1"
-port = 179
-local-address-list = ["10.0.0.1"]
-[[neighbors]]
-[neighbors.config]
-neighbor-address = "10.0.0.2"
-peer-as = 65001
-[neighbors.transport.config]
-passive-mode = true
-[[neighbors.afi-safis]]
-[neighbors.afi-safis.config]
-afi-safi-name = "ipv4-unicast"
-[[neighbors.afi-safis]]
-[neighbors.afi-safis.config]
-afi-safi-name = "ipv6-unicast"
-`;
+  as = 65000
+  router-id = "10.0.0.1"
+  port = 179
+  local-address-list = ["10.0.0.1"]
+${passiveGobgpNeighbor("10.0.0.2", 65001)}`;
 
 const ns = (...args: string[]): string =>
   execFileSync("ip", ["netns", "exec", NS, ...args], { encoding: "utf8" });
@@ -58,9 +47,7 @@ describe("gobgpd interop", () => {
     execFileSync("ip", ["-n", NS, "addr", "add", "10.0.0.2/32", "dev", "lo"]);
     dir = mkdtempSync(path.join(tmpdir(), "gobgp-"));
     writeFileSync(path.join(dir, "gobgpd.toml"), CONFIG);
-    daemon = spawn("ip", ["netns", "exec", NS, "gobgpd", "-f", path.join(dir, "gobgpd.toml")], {
-      stdio: "ignore",
-    });
+    daemon = startDaemon(NS, ["gobgpd", "-f", path.join(dir, "gobgpd.toml")]);
     await waitFor(() => {
       try {
         ns("gobgp", "neighbor");

@@ -3,34 +3,19 @@
 // peerPort points where FRR does not listen, so the speaker's own dials are
 // refused and the session can only come up through the speaker's listener,
 // with a TCP MD5 key on both sides; FRR with a wrong key never gets in.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { allCrds } from "../../core/api/crd-manifests.ts";
-import { ensureControlPlaneBinaries } from "../control-plane/binaries.ts";
-import {
-  applyAt,
-  kubectlAt,
-  patchStatusAt,
-  startControlPlane,
-  type ControlPlane,
-} from "../control-plane/cluster.ts";
-import { startApiRelay } from "../lab/api-access.ts";
 import { waitFor } from "../lab/exec.ts";
 import { startFrr, type Frr } from "../lab/frr.ts";
-import { createLan, type Lan } from "../lab/topology.ts";
+import type { Lan } from "../lab/topology.ts";
+import { metallb, SpeakerCluster } from "./bgp-fixtures/speaker-cluster.ts";
 
-const NS = "metallb-system";
-const BIN = join(import.meta.dirname, "../../bin/metallb-ts.js");
 const VIP = "203.0.113.10";
 const SPEAKER_ASN = 64513;
 const ROUTER_ASN = 64512;
 const PASSWORD = "s3cret";
 /** Nothing listens here in the router namespace: every dial of the speaker is refused. */
 const CLOSED_PORT = 1790;
-
-type Json = Record<string, unknown>;
 
 interface FrrNeighbor {
   bgpState?: string;
@@ -39,24 +24,12 @@ interface FrrNeighbor {
 }
 
 describe("metallb-ts speaker, passive BGP peering (--bgp-listen-port)", () => {
-  let cp: ControlPlane | undefined;
+  const cluster = new SpeakerCluster();
+  const { apply, setStatus } = cluster;
   let lan: Lan | undefined;
   let rtr: Frr | undefined;
-  let dir = "";
   let speakerLog = "";
   let node = "";
-
-  const k = (args: string[], input = ""): Promise<string> => {
-    if (!cp) throw new Error("no control plane");
-    return kubectlAt(cp, args, input);
-  };
-  const controlPlane = (): ControlPlane => {
-    if (!cp) throw new Error("no control plane");
-    return cp;
-  };
-  const apply = (...objects: Json[]): Promise<string> => applyAt(controlPlane(), objects);
-  const setStatus = (kind: string, name: string, status: Json, ns?: string): Promise<string> =>
-    patchStatusAt(controlPlane(), { kind, name, namespace: ns }, status);
 
   async function neighbor(): Promise<FrrNeighbor | undefined> {
     const j = await rtr?.json<Record<string, FrrNeighbor | undefined>>(
@@ -84,17 +57,12 @@ describe("metallb-ts speaker, passive BGP peering (--bgp-listen-port)", () => {
   }
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "speaker-bgp-passive-"));
-    const binaries = await ensureControlPlaneBinaries({});
-    [cp, lan] = await Promise.all([
-      startControlPlane({ dir, binaries }),
-      createLan({ prefix: "sbp", nodes: 1, client: false, router: true }),
-    ]);
+    lan = await cluster.start({
+      tmpPrefix: "speaker-bgp-passive-",
+      lan: { prefix: "sbp", nodes: 1, client: false, router: true },
+      apiHosts: ["n1"],
+    });
     node = lan.host("n1").ipv4;
-    await apply(...(allCrds() as unknown as Json[]));
-    await k(["wait", "--for=condition=established", "--timeout=60s", "crd", "--all"]);
-    await k(["create", "namespace", NS]);
-    await startApiRelay(lan, { port: cp.ports.apiserver, hosts: ["n1"] });
     // An active neighbour (FRR dials, connect timer 1 s) with the key.
     rtr = await startFrr(lan, {
       asn: ROUTER_ASN,
@@ -148,35 +116,10 @@ describe("metallb-ts speaker, passive BGP peering (--bgp-listen-port)", () => {
       },
     );
     await setStatus("service", "web", { loadBalancer: { ingress: [{ ip: VIP }] } }, "default");
-    speakerLog = lan.logPath("n1", "speaker");
-    lan.spawn(
-      "n1",
-      [
-        process.execPath,
-        BIN,
-        "speaker",
-        "--node-name",
-        "n1",
-        "--kubeconfig",
-        cp.kubeconfig,
-        "--metrics-port",
-        "0",
-        "--memberlist-port",
-        "7946",
-        "--bgp-listen-port",
-        "179",
-        "--log-level",
-        "debug",
-      ],
-      { name: "n1:speaker", log: speakerLog },
-    );
+    speakerLog = cluster.startSpeaker("n1", ["--bgp-listen-port", "179"]).log;
   }, 110_000);
 
-  afterAll(async () => {
-    await lan?.destroy();
-    await cp?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => cluster.stop());
 
   it("FRR dials the speaker's port 179 with the MD5 key: Established, and FRR holds the Service's prefix", async () => {
     if (!rtr) throw new Error("setup failed");
@@ -234,12 +177,3 @@ describe("metallb-ts speaker, passive BGP peering (--bgp-listen-port)", () => {
     );
   }, 60_000);
 });
-
-function metallb(kind: string, name: string, spec: Json): Json {
-  return {
-    apiVersion: kind === "BGPPeer" ? "metallb.io/v1beta2" : "metallb.io/v1beta1",
-    kind,
-    metadata: { name, namespace: NS },
-    spec,
-  };
-}

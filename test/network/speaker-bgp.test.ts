@@ -4,55 +4,28 @@
 // traffic spread over the nodes, attributes exactly as configured, MD5,
 // withdraws, hold-timer expiry of a killed speaker, ETP Local, and no
 // session reset on advertisement edits or 100 new Services.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { allCrds } from "../../core/api/crd-manifests.ts";
-import { ensureControlPlaneBinaries } from "../control-plane/binaries.ts";
-import {
-  applyAt,
-  kubectlAt,
-  patchStatusAt,
-  startControlPlane,
-  type ControlPlane,
-} from "../control-plane/cluster.ts";
-import { startApiRelay } from "../lab/api-access.ts";
 import { waitFor } from "../lab/exec.ts";
 import { startFrr, type Frr } from "../lab/frr.ts";
 import { addVip, curl, startHttpListener } from "../lab/l2.ts";
-import { createLan, type Lan } from "../lab/topology.ts";
+import type { Lan } from "../lab/topology.ts";
+import { metallb, NS, SpeakerCluster, type Json } from "./bgp-fixtures/speaker-cluster.ts";
 
-const NS = "metallb-system";
-const BIN = join(import.meta.dirname, "../../bin/metallb-ts.js");
 const NODES = ["n1", "n2", "n3"] as const;
 const V4 = "203.0.113.10";
 const V6 = "2001:db8:ff::10";
 const SPEAKER_ASN = 64513;
 const ROUTER_ASN = 64512;
 
-type Json = Record<string, unknown>;
-
 describe("metallb-ts speaker over BGP (FRR, three nodes)", () => {
-  let cp: ControlPlane | undefined;
+  const cluster = new SpeakerCluster();
+  const { kubectl: k, apply, setStatus } = cluster;
   let lan: Lan | undefined;
   let rtr: Frr | undefined;
   let md5Router: Frr | undefined;
-  let dir = "";
   const speakers = new Map<string, number>();
   const speakerLogs = new Map<string, string>();
-
-  const k = (args: string[], input = ""): Promise<string> => {
-    if (!cp) throw new Error("no control plane");
-    return kubectlAt(cp, args, input);
-  };
-  const controlPlane = (): ControlPlane => {
-    if (!cp) throw new Error("no control plane");
-    return cp;
-  };
-  const apply = (...objects: Json[]): Promise<string> => applyAt(controlPlane(), objects);
-  const setStatus = (kind: string, name: string, status: Json, ns?: string): Promise<string> =>
-    patchStatusAt(controlPlane(), { kind, name, namespace: ns }, status);
 
   const host = (n: string): { ipv4: string; ipv6: string } => {
     if (!lan) throw new Error("no lan");
@@ -109,28 +82,8 @@ describe("metallb-ts speaker over BGP (FRR, three nodes)", () => {
   }
 
   function startSpeaker(node: string): void {
-    if (!lan || !cp) throw new Error("setup failed");
-    const log = lan.logPath(node, "speaker");
+    const { child, log } = cluster.startSpeaker(node);
     speakerLogs.set(node, log);
-    const child = lan.spawn(
-      node,
-      [
-        process.execPath,
-        BIN,
-        "speaker",
-        "--node-name",
-        node,
-        "--kubeconfig",
-        cp.kubeconfig,
-        "--metrics-port",
-        "0",
-        "--memberlist-port",
-        "7946",
-        "--log-level",
-        "debug",
-      ],
-      { name: `${node}:speaker`, log },
-    );
     if (child.pid !== undefined) speakers.set(node, child.pid);
   }
 
@@ -182,17 +135,11 @@ describe("metallb-ts speaker over BGP (FRR, three nodes)", () => {
   }
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "speaker-bgp-"));
-    const binaries = await ensureControlPlaneBinaries({});
-    [cp, lan] = await Promise.all([
-      startControlPlane({ dir, binaries }),
-      createLan({ prefix: "sbg", nodes: 3, client: true, router: true, extra: ["bird"] }),
-    ]);
-    const crds = allCrds();
-    await apply(...(crds as unknown as Json[]));
-    await k(["wait", "--for=condition=established", "--timeout=60s", "crd", "--all"]);
-    await k(["create", "namespace", NS]);
-    await startApiRelay(lan, { port: cp.ports.apiserver, hosts: [...NODES] });
+    lan = await cluster.start({
+      tmpPrefix: "speaker-bgp-",
+      lan: { prefix: "sbg", nodes: 3, client: true, router: true, extra: ["bird"] },
+      apiHosts: NODES,
+    });
 
     const v4Peers = NODES.map((n) => ({
       address: host(n).ipv4,
@@ -274,11 +221,7 @@ describe("metallb-ts speaker over BGP (FRR, three nodes)", () => {
     for (const n of NODES) startSpeaker(n);
   }, 110_000);
 
-  afterAll(async () => {
-    await lan?.destroy();
-    await cp?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => cluster.stop());
 
   it("FRR holds three paths per prefix, its FIB a multipath route, and traffic reaches all three nodes", async () => {
     if (!lan || !rtr) throw new Error("setup failed");
@@ -508,15 +451,6 @@ describe("metallb-ts speaker over BGP (FRR, three nodes)", () => {
     );
   }, 45_000);
 });
-
-function metallb(kind: string, name: string, spec: Json): Json {
-  return {
-    apiVersion: kind === "BGPPeer" ? "metallb.io/v1beta2" : "metallb.io/v1beta1",
-    kind,
-    metadata: { name, namespace: NS },
-    spec,
-  };
-}
 
 function peer(name: string, spec: Json): Json {
   return metallb("BGPPeer", name, { holdTime: "90s", ...spec });

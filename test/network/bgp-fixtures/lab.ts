@@ -1,5 +1,6 @@
 // Helpers shared by the BGP network tests: namespaces, daemons started and
-// killed by PID, a driver process running BgpSessions, bounded polling.
+// killed by PID, gobgpd config, a driver process running BgpSessions, bounded
+// polling.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { addVethArgs } from "../../lab/topology.ts";
@@ -31,6 +32,46 @@ export function veth(
   for (const a of peer.addrs ?? [])
     sh("ip", ["-n", peerNs, "addr", "add", a, "dev", peer.name, "nodad"]);
   sh("ip", ["-n", peerNs, "link", "set", peer.name, "up"]);
+}
+
+/**
+ * A daemon in `ns`, its output discarded. `ip netns exec` execs in place, so
+ * the child's PID is the daemon's own and kill() stops exactly it.
+ */
+export function startDaemon(ns: string, argv: readonly string[]): ChildProcess {
+  return spawn("ip", ["netns", "exec", ns, ...argv], { stdio: "ignore" });
+}
+
+/**
+ * A gobgpd.toml [[neighbors]] entry that waits for `address` to dial and
+ * carries IPv4 and IPv6 unicast on the one session. Without `timers`, gobgpd's
+ * defaults apply.
+ */
+export function passiveGobgpNeighbor(
+  address: string,
+  peerAs: number,
+  timers?: { holdTime: number; keepalive: number },
+): string {
+  const timerLines =
+    timers === undefined
+      ? ""
+      : `  [neighbors.timers.config]
+    hold-time = ${String(timers.holdTime)}
+    keepalive-interval = ${String(timers.keepalive)}
+`;
+  return `[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "${address}"
+    peer-as = ${String(peerAs)}
+${timerLines}  [neighbors.transport.config]
+    passive-mode = true
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv4-unicast"
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv6-unicast"
+`;
 }
 
 export function deleteNamespace(ns: string): void {
