@@ -219,7 +219,13 @@ async function heapSnapshot(speaker: ChildProcess): Promise<void> {
   await sleep(30_000);
 }
 
-/** `--speaker-node-options=…`: NODE_OPTIONS for the speaker only (e.g. a heap limit). */
+/**
+ * `--speaker-node-options=…`: NODE_OPTIONS for the speaker only (e.g. a heap
+ * limit). Node takes only the V8 flags on its allow-list there (`node --help`
+ * names them: --max-old-space-size, --max-semi-space-size, --jitless, …);
+ * any other, such as --optimize-for-size, makes the speaker exit at once with
+ * "… is not allowed in NODE_OPTIONS" in its log.
+ */
 function nodeOptions(args: readonly string[]): string | undefined {
   const flag = args.find((a) => a.startsWith("--speaker-node-options="));
   return flag?.slice("--speaker-node-options=".length);
