@@ -90,7 +90,12 @@ async function write(
   svc: ServiceObject | undefined,
 ): Promise<void> {
   if (variant === "claim create") {
-    const holder = { serviceKey: `${NAMESPACE}/${serviceName(i)}`, backendKey: "", ports: [] };
+    // The holder the reconciler writes for the bench's Services (port 80, TCP).
+    const holder = {
+      serviceKey: `${NAMESPACE}/${serviceName(i)}`,
+      backendKey: "",
+      ports: [{ protocol: "TCP" as const, port: 80 }],
+    };
     const outcome = await new ClaimWriter(api, "metallb-system").create(ipOf(i), POOL, holder);
     if (!outcome.ok) throw new Error(`claim ${String(i)} already exists`);
     return;

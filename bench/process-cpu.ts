@@ -38,7 +38,7 @@ export async function controlPlanePids(
   return pids;
 }
 
-/** CPU seconds of each named process, read at once. */
+/** CPU seconds of each named process. */
 export async function cpuSecondsOf<K extends string>(
   pids: Readonly<Record<K, number>>,
 ): Promise<Record<K, number>> {

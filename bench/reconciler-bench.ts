@@ -131,7 +131,7 @@ async function coldCpu(
   return {
     ...(await cpuSecondsOf(await controlPlanePids(cp))),
     reconciler: reconciler === undefined ? 0 : await cpuSeconds(reconciler),
-    // Its watch on every Service's status, and the control plane's children's waits.
+    // This process: its watch on every Service's status and its polling.
     bench: (own.user + own.system) / 1e6,
   };
 }
