@@ -7,6 +7,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { isIPv6 } from "node:net";
 import { join } from "node:path";
 import { waitFor } from "./exec.ts";
+import { LabDaemon } from "./lab-daemon.ts";
 import type { Lan } from "./topology.ts";
 
 export interface BirdOptions {
@@ -96,15 +97,10 @@ export function parseBirdRoutes(text: string): Record<string, BirdRoute[]> {
   return out;
 }
 
-export class Bird {
-  readonly lan: Lan;
-  readonly host: string;
-  readonly socket: string;
-
-  constructor(lan: Lan, host: string, socket: string) {
-    this.lan = lan;
-    this.host = host;
-    this.socket = socket;
+export class Bird extends LabDaemon {
+  /** birdc's control socket, in the daemon's directory. */
+  get socket(): string {
+    return join(this.dir, "bird.ctl");
   }
 
   birdc(...args: string[]): Promise<string> {
@@ -135,16 +131,15 @@ export async function startBird(lan: Lan, opts: BirdOptions): Promise<Bird> {
   await mkdir(dir, { recursive: true });
   const conf = join(dir, "bird.conf");
   await writeFile(conf, birdConfig(opts));
-  const socket = join(dir, "bird.ctl");
+  const b = new Bird(lan, host, dir);
   const child = lan.spawn(
     host,
-    ["bird", "-f", "-c", conf, "-s", socket, "-P", join(dir, "bird.pid")],
+    ["bird", "-f", "-c", conf, "-s", b.socket, "-P", join(dir, "bird.pid")],
     {
       log: join(dir, "bird.log"),
       name: `${host}:bird`,
     },
   );
-  const b = new Bird(lan, host, socket);
   await waitFor(
     `bird in ${host} (log ${dir}/bird.log)`,
     async () => {

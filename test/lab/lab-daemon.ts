@@ -1,8 +1,8 @@
-// The handle every lab router daemon (FRR, GoBGP) extends.
+// The handle every lab router daemon (FRR, GoBGP, BIRD) extends.
 import type { Lan } from "./topology.ts";
 
 /**
- * A router daemon's handle, for Frr and Gobgp alike: the LAN to exec through,
+ * A router daemon's handle, for Frr, Gobgp and Bird alike: the LAN to exec through,
  * the host it runs in, and its own directory of config, sockets and logs.
  */
 export abstract class LabDaemon {
