@@ -1,15 +1,24 @@
 // A real gobgpd (Debian's, installed by .ci/run) accepts what the BGP codec
 // sends, and the codec reads what gobgpd sends. Needs root for the namespace. Everything runs inside a network namespace this test
 // creates and deletes; only the PIDs it starts are killed.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { passiveGobgpNeighbor, startDaemon } from "./bgp-fixtures/lab.ts";
+import {
+  addNamespace,
+  deleteNamespace,
+  inNs,
+  kill,
+  passiveGobgpNeighbor,
+  sh,
+  startDaemon,
+  until,
+} from "./bgp-fixtures/lab.ts";
 import { INTEROP_V4 } from "./bgp-interop-client.ts";
 
-const NS = `bgpcodec${process.pid}`;
+const NS = `bgpcodec${String(process.pid)}`;
 const CONFIG = `[global.config]
   as = 65000
   router-id = "10.0.0.1"
@@ -17,22 +26,8 @@ const CONFIG = `[global.config]
   local-address-list = ["10.0.0.1"]
 ${passiveGobgpNeighbor("10.0.0.2", 65001)}`;
 
-const ns = (...args: string[]): string =>
-  execFileSync("ip", ["netns", "exec", NS, ...args], { encoding: "utf8" });
 const ribSize = (afi: string): number =>
-  Object.keys(JSON.parse(ns("gobgp", "global", "rib", "-a", afi, "-j")) as object).length;
-
-function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (check()) resolve();
-      else if (Date.now() > until) reject(new Error("timed out"));
-      else setTimeout(tick, 200);
-    };
-    tick();
-  });
-}
+  Object.keys(JSON.parse(inNs(NS, "gobgp", "global", "rib", "-a", afi, "-j")) as object).length;
 
 describe("gobgpd interop", () => {
   let daemon: ChildProcess | undefined;
@@ -41,27 +36,19 @@ describe("gobgpd interop", () => {
   let dir = "";
 
   beforeAll(async () => {
-    execFileSync("ip", ["netns", "add", NS]);
-    execFileSync("ip", ["-n", NS, "link", "set", "lo", "up"]);
-    execFileSync("ip", ["-n", NS, "addr", "add", "10.0.0.1/32", "dev", "lo"]);
-    execFileSync("ip", ["-n", NS, "addr", "add", "10.0.0.2/32", "dev", "lo"]);
+    addNamespace(NS);
+    sh("ip", ["-n", NS, "addr", "add", "10.0.0.1/32", "dev", "lo"]);
+    sh("ip", ["-n", NS, "addr", "add", "10.0.0.2/32", "dev", "lo"]);
     dir = mkdtempSync(path.join(tmpdir(), "gobgp-"));
     writeFileSync(path.join(dir, "gobgpd.toml"), CONFIG);
     daemon = startDaemon(NS, ["gobgpd", "-f", path.join(dir, "gobgpd.toml")]);
-    await waitFor(() => {
-      try {
-        ns("gobgp", "neighbor");
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    await until(() => inNs(NS, "gobgp", "neighbor") !== "", "gobgpd's API");
   });
 
-  afterAll(() => {
-    if (client?.pid !== undefined && client.exitCode === null) client.kill();
-    if (daemon?.pid !== undefined) daemon.kill();
-    execFileSync("ip", ["netns", "del", NS]);
+  afterAll(async () => {
+    await kill(client);
+    await kill(daemon);
+    deleteNamespace(NS);
     if (dir !== "") rmSync(dir, { recursive: true, force: true });
   });
 
@@ -78,17 +65,20 @@ describe("gobgpd interop", () => {
       "65001",
     ]);
     client.stdout?.on("data", (d: Buffer) => (output += d.toString()));
-    await waitFor(() => output.includes("ANNOUNCED"));
-    await waitFor(() => ribSize("ipv4") === INTEROP_V4.length + 1 && ribSize("ipv6") === 2);
-    const route = JSON.parse(ns("gobgp", "global", "rib", "-j", "172.16.0.7/32")) as Record<
+    await until(() => output.includes("ANNOUNCED"), "ANNOUNCED");
+    await until(
+      () => ribSize("ipv4") === INTEROP_V4.length + 1 && ribSize("ipv6") === 2,
+      "every prefix in gobgpd's RIB",
+    );
+    const route = JSON.parse(inNs(NS, "gobgp", "global", "rib", "-j", "172.16.0.7/32")) as Record<
       string,
       unknown[]
     >;
     expect(JSON.stringify(route)).toContain("4227858532"); // 64512:100
     client.stdin?.write("withdraw\n");
-    await waitFor(() => ribSize("ipv4") === 0 && ribSize("ipv6") === 0);
+    await until(() => ribSize("ipv4") === 0 && ribSize("ipv6") === 0, "withdrawal");
     client.stdin?.write("close\n");
-    await waitFor(() => output.includes("CLOSED"));
+    await until(() => output.includes("CLOSED"), "CLOSED");
     expect(output).not.toContain("ERROR");
   }, 60_000);
 });

@@ -63,6 +63,20 @@ async function l2Status(
   }));
 }
 
+/** Announces the "selected" pool from n3 only, on one interface. */
+function n3OnlyAdvertisement(iface: string) {
+  return {
+    apiVersion: "metallb.io/v1beta1",
+    kind: "L2Advertisement",
+    metadata: { name: "n3-only", namespace: NAMESPACE },
+    spec: {
+      ipAddressPoolSelectors: [{ matchLabels: { zone: "n3-only" } }],
+      nodeSelectors: [{ matchLabels: { "kubernetes.io/hostname": "n3" } }],
+      interfaces: [iface],
+    },
+  };
+}
+
 beforeAll(async () => {
   lab = await createSpeakerLab({ prefix: "sl2", nodes: 3, client: true });
   await lab.apply([
@@ -79,16 +93,7 @@ beforeAll(async () => {
       metadata: { name: "unadvertised", namespace: NAMESPACE },
       spec: { addresses: ["192.0.2.200-192.0.2.209"] },
     },
-    {
-      apiVersion: "metallb.io/v1beta1",
-      kind: "L2Advertisement",
-      metadata: { name: "n3-only", namespace: NAMESPACE },
-      spec: {
-        ipAddressPoolSelectors: [{ matchLabels: { zone: "n3-only" } }],
-        nodeSelectors: [{ matchLabels: { "kubernetes.io/hostname": "n3" } }],
-        interfaces: ["eth0"],
-      },
-    },
+    n3OnlyAdvertisement("eth0"),
   ]);
   await lab.createService({ name: "s1", ips: [V4.s1, V6], pool: "lan" });
   await lab.createService({ name: "s2", ips: [V4.s2], pool: "lan" });
@@ -143,18 +148,7 @@ describe("Layer 2 announcements", () => {
     });
     // An interface the node does not have: nobody answers (MetalLB: the owner
     // logs announceFailed; the interface list does not change the election).
-    await lab.apply([
-      {
-        apiVersion: "metallb.io/v1beta1",
-        kind: "L2Advertisement",
-        metadata: { name: "n3-only", namespace: NAMESPACE },
-        spec: {
-          ipAddressPoolSelectors: [{ matchLabels: { zone: "n3-only" } }],
-          nodeSelectors: [{ matchLabels: { "kubernetes.io/hostname": "n3" } }],
-          interfaces: ["eth9"],
-        },
-      },
-    ]);
+    await lab.apply([n3OnlyAdvertisement("eth9")]);
     await waitFor(
       "nobody answers on eth0 for sel",
       async () => (await answering(V4.sel)).length === 0,
