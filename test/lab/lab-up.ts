@@ -43,7 +43,7 @@ import { prepareSpeakerFiles, SpeakerLab, speakerFilesIn } from "./speaker-lab.t
 import { createLan, LAN_V4, type Lan } from "./topology.ts";
 
 export const NODES = 3;
-const TOTAL_STEPS = 12;
+const TOTAL_STEPS = 13;
 
 export interface UpOptions {
   readonly dir: string;

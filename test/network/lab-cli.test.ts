@@ -89,7 +89,9 @@ describe("npm run lab", () => {
     const name = `lc${id}`;
     const up = await lab(["up", "--dir", dir, "--name", name]);
     expect(up.code, `stderr:\n${up.stderr}\nstdout:\n${up.stdout}`).toBe(0);
-    for (let i = 1; i <= 12; i++) expect(up.stderr).toContain(`[${String(i)}/12] `);
+    // Every step numbered once, in order, and the last one is the total.
+    const counters = [...up.stderr.matchAll(/^\[(\d+)\/(\d+)\] /gm)].map((m) => `${m[1]}/${m[2]}`);
+    expect(counters).toEqual(Array.from({ length: 13 }, (_, i) => `${String(i + 1)}/13`));
     // The report: kubectl's table, one line per address with who announces it, and curl's answer.
     expect(up.stdout).toMatch(/^web-l2 +LoadBalancer +\S+ +192\.0\.2\.1\d\d +8080/m);
     expect(up.stdout).toMatch(
