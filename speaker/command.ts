@@ -18,6 +18,7 @@ export interface SpeakerFlags extends ConnectionFlags {
   interfaceScan: string;
   excludeInterfaces: string[];
   handover: string;
+  heapTrimAfter: string;
   /** Parsed by commander itself, so `...flags` hands runSpeaker a number. */
   bgpListenPort: number;
 }
@@ -72,6 +73,11 @@ export function speakerCommand(): Command {
       "500ms",
     )
     .option(
+      "--heap-trim-after <duration>",
+      "after cluster changes have been quiet this long, compact the heap and give its free pages back to the OS (at most once a minute; 0 disables)",
+      "10s",
+    )
+    .option(
       "--bgp-listen-port <port>",
       "also accept connections from the BGP peers on this TCP port, e.g. 179 (0: off; MetalLB never listens)",
       (value: string) => parsePort(value, "--bgp-listen-port"),
@@ -94,6 +100,7 @@ export function speakerCommand(): Command {
         gratuitousRefreshMs: parseDuration(flags.gratuitousRefresh),
         interfaceScanMs: parseDuration(flags.interfaceScan),
         handoverMs: parseDuration(flags.handover),
+        heapTrimQuietMs: parseDuration(flags.heapTrimAfter),
         exclude: flags.excludeInterfaces.map((re) => new RegExp(re)),
       });
     },

@@ -24,6 +24,7 @@ import { ndpDriver } from "./layer2/ndp-driver.ts";
 import { deriveHeartbeatKey } from "./liveness/heartbeat-codec.ts";
 import { startLiveness, type Liveness } from "./liveness/udp-transport.ts";
 import { PlanMemo } from "./plan-memo.ts";
+import { HeapTrimmer } from "./heap-trim.ts";
 import { SpeakerMetrics } from "./speaker-metrics.ts";
 import { StatusWriter } from "./status/status-writer.ts";
 
@@ -48,6 +49,8 @@ export interface StartSpeakerOptions {
   /** TCP port on which BGP peers may connect to us (passive side); undefined or 0: never listen. */
   readonly bgpListenPort?: number | undefined;
   readonly owner?: { readonly name: string; readonly uid: string } | undefined;
+  /** Quiet time after cluster changes before the heap is compacted (heap-trim.ts); undefined or 0: never. */
+  readonly heapTrimQuietMs?: number | undefined;
 }
 
 export interface RunningSpeaker {
@@ -72,6 +75,8 @@ function counters(metrics: SpeakerMetrics): L2Counters {
 }
 
 const NO_SECRET = new Uint8Array(0);
+/** At most one compacting GC a minute under steady churn: one pause of 0.1–0.3 s (BENCHMARKS.md, l2). */
+const HEAP_TRIM_MIN_INTERVAL_MS = 60_000;
 
 export async function startSpeaker(o: StartSpeakerOptions): Promise<RunningSpeaker> {
   const controller = new AbortController();
@@ -152,6 +157,15 @@ export async function startSpeaker(o: StartSpeakerOptions): Promise<RunningSpeak
   const scanTimer = setInterval(scanInterfaces, o.interfaceScanMs);
   scanTimer.unref();
 
+  const trimmer = new HeapTrimmer({
+    quietMs: o.heapTrimQuietMs ?? 0,
+    minIntervalMs: HEAP_TRIM_MIN_INTERVAL_MS,
+    log,
+    signal,
+    onTrim: (seconds) => {
+      metrics.heapTrimSeconds.observe(seconds);
+    },
+  });
   const l2Memo = new L2PlanMemo();
   const bgpMemo: BgpPlanMemo = new PlanMemo();
   recompute = () => {
@@ -178,6 +192,7 @@ export async function startSpeaker(o: StartSpeakerOptions): Promise<RunningSpeak
     lastPlanMs = performance.now() - started;
     lastPlanEnd = performance.now();
     metrics.planSeconds.observe(lastPlanMs / 1000);
+    trimmer.changed();
   };
   // A whole-cluster plan per burst of watch events, but never more than half
   // the time: with 10,000 Services a plan takes ~0.8 s on a busy core, and a
@@ -285,6 +300,7 @@ export async function runSpeaker(
     gratuitousRefreshMs: number;
     interfaceScanMs: number;
     handoverMs: number;
+    heapTrimQuietMs: number;
     exclude: RegExp[];
   },
 ): Promise<void> {

@@ -18,6 +18,7 @@ export class SpeakerMetrics {
   readonly framesDropped: Counter<"protocol" | "reason">;
   readonly announced: Gauge<"ip" | "node" | "protocol" | "service">;
   readonly planSeconds: Histogram;
+  readonly heapTrimSeconds: Histogram;
   /** Per protocol, the items behind the current metallb_speaker_announced series. */
   readonly #announced = new Map<AnnounceProtocol, ReadonlySet<Announced>>();
 
@@ -58,6 +59,12 @@ export class SpeakerMetrics {
       name: "metallb_ts_speaker_plan_duration_seconds",
       help: "Time to recompute what this node announces after a cluster change",
       buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5],
+      registers,
+    });
+    this.heapTrimSeconds = new Histogram({
+      name: "metallb_ts_speaker_heap_trim_duration_seconds",
+      help: "Compacting garbage collections run after cluster changes went quiet (the event loop is blocked meanwhile)",
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1],
       registers,
     });
   }

@@ -38,8 +38,8 @@ describe("startLiveness over loopback", () => {
   afterEach(async () => {
     await Promise.all(started.splice(0).map((l) => l.leave()));
   });
-
-  it("two speakers see each other, turn ready after the hold-down, and a leave is seen at once", async () => {
+  /** node-a and node-b on one port; node-a's candidate-set changes are recorded. */
+  const startPair = async () => {
     const port = await freePort();
     const changes: string[][] = [];
     const a = await start({
@@ -49,6 +49,11 @@ describe("startLiveness over loopback", () => {
       onChange: (c) => changes.push([...c].sort()),
     });
     const b = await start({ node: "node-b", port, bindAddress4: "127.0.0.2" });
+    return { a, b, changes };
+  };
+
+  it("two speakers see each other, turn ready after the hold-down, and a leave is seen at once", async () => {
+    const { a, b, changes } = await startPair();
     await until(() => a.members().some((m) => m.name === "node-b" && m.state === "alive"));
     await until(() => a.candidates().size === 2 && a.selfStage() === "ready");
     expect([...b.candidates()].sort()).toEqual(["node-a", "node-b"]);
@@ -57,6 +62,21 @@ describe("startLiveness over loopback", () => {
     expect(a.members().find((m) => m.name === "node-b")?.state).toBe("left");
     expect([...a.candidates()]).toEqual(["node-a"]);
     expect(a.stats().dropped).toEqual({});
+  });
+
+  it("a stall of our own event loop longer than the dead-after time declares no peer dead", async () => {
+    const { a, changes } = await startPair();
+    await until(() => a.candidates().size === 2 && a.selfStage() === "ready");
+    const seen = changes.length;
+    // Both speakers share this process: neither sends nor reads for 200 ms,
+    // 2.5 times the 80 ms after which a silent peer is dead.
+    const end = performance.now() + 200;
+    while (performance.now() < end) {
+      // a blocked event loop, as during a long GC
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(changes.slice(seen)).toEqual([]);
+    expect(a.members().find((m) => m.name === "node-b")?.state).toBe("alive");
   });
 
   it("heartbeats under another key are dropped as bad-mac and never make the peer alive", async () => {

@@ -111,6 +111,9 @@ class UdpLiveness implements Liveness {
   #last: ReadonlySet<string> = new Set();
   #lastStage: Stage = "starting";
   #lastValidAt = performance.now();
+  #lastTick = performance.now();
+  /** The previous tick was skipped as following a stall of our own. */
+  #skippedTick = false;
   #closed = false;
   #stats = { sent: 0, sendErrors: 0, received: 0, accepted: 0 };
   readonly #dropped: Partial<Record<LivenessDropReason, number>> = {};
@@ -300,6 +303,19 @@ class UdpLiveness implements Liveness {
 
   #tick(): void {
     const now = performance.now();
+    // Ticks run every interval/2. A later one means our own event loop was
+    // blocked (a long GC, a big plan, a starved CPU): the peers' heartbeats
+    // from that time are still queued in the socket, and judging their
+    // silence now would declare live peers dead and flap ownership. The next
+    // tick, after the socket has been read, judges. Only one tick in a row is
+    // skipped, so a node that stays starved still detects real deaths.
+    const stalled = now - this.#lastTick > this.#timing.intervalMs;
+    this.#lastTick = now;
+    if (stalled && !this.#skippedTick) {
+      this.#skippedTick = true;
+      return;
+    }
+    this.#skippedTick = false;
     for (const t of this.#table.tick(now)) this.#logTransition(t);
     // A stage change goes out at once, so peers see it within a round trip.
     if (this.#table.selfStage(now) !== this.#lastStage) this.#send(false);
