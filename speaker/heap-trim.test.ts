@@ -26,6 +26,12 @@ describe("decideTrim", () => {
     });
   });
 
+  it("waits another quiet period while the speaker is busy", () => {
+    expect(
+      decideTrim(POLICY, { now: 100_000, lastChange: 0, lastTrim: -Infinity, busy: true }),
+    ).toEqual({ kind: "wait", ms: 10_000 });
+  });
+
   it("trims once both have passed", () => {
     expect(decideTrim(POLICY, { now: 100_000, lastChange: 90_000, lastTrim: 40_000 })).toEqual({
       kind: "trim",
@@ -46,7 +52,7 @@ describe("HeapTrimmer", () => {
   const trimmer = (
     policy: TrimPolicy,
     collect: Collect,
-    more: Partial<Pick<HeapTrimmerOptions, "signal" | "onTrim">> = {},
+    more: Partial<Pick<HeapTrimmerOptions, "signal" | "onTrim" | "busy">> = {},
   ) =>
     new HeapTrimmer({
       log,
@@ -102,6 +108,19 @@ describe("HeapTrimmer", () => {
     controller.abort();
     await vi.advanceTimersByTimeAsync(10_000);
     expect(collect).not.toHaveBeenCalled();
+  });
+
+  it("postpones the trim while busy() says so", async () => {
+    vi.useFakeTimers();
+    const collect = vi.fn(() => Promise.resolve());
+    let busy = true;
+    const t = trimmer({ quietMs: 100, minIntervalMs: 0 }, collect, { busy: () => busy });
+    t.changed();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(collect).not.toHaveBeenCalled();
+    busy = false;
+    await vi.advanceTimersByTimeAsync(100);
+    expect(collect).toHaveBeenCalledTimes(1);
   });
 
   it("turns itself off when the collection fails (a Node without the inspector)", async () => {

@@ -12,8 +12,8 @@
 // pages. A plain `gc()` does not compact and gave almost nothing back.
 //
 // It blocks the event loop for one full GC, so it runs only after `quietMs`
-// without changes and at most once per `minIntervalMs`: a speaker under
-// steady churn pays one pause a minute at most.
+// without changes, at most once per `minIntervalMs`, and not while the
+// speaker answers a flood (`busy`).
 import type { Logger } from "../core/logger.ts";
 import { errorText } from "../core/errors.ts";
 
@@ -30,6 +30,8 @@ export interface TrimClock {
   readonly lastChange: number;
   /** When the last trim ran (-Infinity: never). */
   readonly lastTrim: number;
+  /** Answering a flood right now: a pause would overflow the sockets' receive buffers. */
+  readonly busy?: boolean;
 }
 
 export type TrimDecision =
@@ -43,7 +45,7 @@ export function decideTrim(policy: TrimPolicy, clock: TrimClock): TrimDecision {
   if (sinceTrim < policy.minIntervalMs) {
     return { kind: "wait", ms: policy.minIntervalMs - sinceTrim };
   }
-  return { kind: "trim" };
+  return clock.busy === true ? { kind: "wait", ms: policy.quietMs } : { kind: "trim" };
 }
 
 /** The compacting collection; resolves when it is done. */
@@ -69,6 +71,8 @@ export interface HeapTrimmerOptions extends TrimPolicy {
   readonly collect?: Collect;
   /** Milliseconds, monotonic (tests pass a fake clock). */
   readonly now?: () => number;
+  /** True while the speaker is too busy to pause (an ARP/NDP flood): the trim waits. */
+  readonly busy?: () => boolean;
 }
 
 export class HeapTrimmer {
@@ -114,6 +118,7 @@ export class HeapTrimmer {
       now: this.#now(),
       lastChange: this.#lastChange,
       lastTrim: this.#lastTrim,
+      busy: this.#o.busy?.() ?? false,
     });
     if (decision.kind === "wait") {
       this.#timer = this.#schedule(decision.ms);

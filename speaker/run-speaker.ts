@@ -25,6 +25,7 @@ import { deriveHeartbeatKey } from "./liveness/heartbeat-codec.ts";
 import { startLiveness, type Liveness } from "./liveness/udp-transport.ts";
 import { PlanMemo } from "./plan-memo.ts";
 import { HeapTrimmer } from "./heap-trim.ts";
+import { RecentRate } from "./recent-rate.ts";
 import { SpeakerMetrics } from "./speaker-metrics.ts";
 import { StatusWriter } from "./status/status-writer.ts";
 
@@ -60,16 +61,19 @@ export interface RunningSpeaker {
   stop(): Promise<void>;
 }
 
-function counters(metrics: SpeakerMetrics): L2Counters {
+/** The Layer 2 metrics; `frames` also counts what was read, for the trim's busy check. */
+function counters(metrics: SpeakerMetrics, frames: RecentRate): L2Counters {
   return {
     requestReceived: (ip) => {
       metrics.requestsReceived.inc({ ip });
+      frames.record(performance.now());
     },
     responseSent: (ip) => {
       metrics.responsesSent.inc({ ip });
     },
     dropped: (protocol, reason) => {
       metrics.framesDropped.inc({ protocol, reason });
+      frames.record(performance.now());
     },
   };
 }
@@ -77,6 +81,14 @@ function counters(metrics: SpeakerMetrics): L2Counters {
 const NO_SECRET = new Uint8Array(0);
 /** At most one compacting GC a minute under steady churn: one pause of 0.1–0.3 s (BENCHMARKS.md, l2). */
 const HEAP_TRIM_MIN_INTERVAL_MS = 60_000;
+/**
+ * No trim above this many ARP/NDP frames a second (requests for our IPs and
+ * malformed frames). A receive buffer of net.core.rmem_default (208 KiB)
+ * holds roughly 200 request frames (about 1 KiB each in the kernel's
+ * accounting), so a 240 ms trim at 10,000 Services would overflow it above
+ * about 800 frames/s.
+ */
+const TRIM_BUSY_FRAMES_PER_SECOND = 800;
 
 export async function startSpeaker(o: StartSpeakerOptions): Promise<RunningSpeaker> {
   const controller = new AbortController();
@@ -120,9 +132,20 @@ export async function startSpeaker(o: StartSpeakerOptions): Promise<RunningSpeak
   const onGratuitous = (ip: string): void => {
     metrics.gratuitousSent.inc({ ip });
   };
+  const l2Frames = new RecentRate();
   const announcers = [
-    new Layer2Announcer({ driver: arpDriver(counters(metrics), log), log, timing, onGratuitous }),
-    new Layer2Announcer({ driver: ndpDriver(counters(metrics), log), log, timing, onGratuitous }),
+    new Layer2Announcer({
+      driver: arpDriver(counters(metrics, l2Frames), log),
+      log,
+      timing,
+      onGratuitous,
+    }),
+    new Layer2Announcer({
+      driver: ndpDriver(counters(metrics, l2Frames), log),
+      log,
+      timing,
+      onGratuitous,
+    }),
   ] as const;
   if (o.livenessSecret === undefined) {
     log.warn("no memberlist secret key: speaker heartbeats are not authenticated");
@@ -165,6 +188,7 @@ export async function startSpeaker(o: StartSpeakerOptions): Promise<RunningSpeak
     onTrim: (seconds) => {
       metrics.heapTrimSeconds.observe(seconds);
     },
+    busy: () => l2Frames.perSecond(performance.now()) > TRIM_BUSY_FRAMES_PER_SECOND,
   });
   const l2Memo = new L2PlanMemo();
   const bgpMemo: BgpPlanMemo = new PlanMemo();
