@@ -79,7 +79,7 @@ function counters(metrics: SpeakerMetrics, frames: RecentRate): L2Counters {
 }
 
 const NO_SECRET = new Uint8Array(0);
-/** At most one compacting GC a minute under steady churn: one pause of 0.1–0.3 s (BENCHMARKS.md, l2). */
+/** At most one compacting GC a minute when changes come in bursts; each pauses 0.1–0.3 s at 10,000 Services (BENCHMARKS.md, l2). */
 const HEAP_TRIM_MIN_INTERVAL_MS = 60_000;
 /**
  * No trim above this many ARP/NDP frames a second (requests for our IPs and
