@@ -12,10 +12,13 @@
 //   3. the `node` devDependency's arch package, which ships the full Node 24
 //      distribution: node_modules/node/node_modules/node-<platform>-<arch>
 //      (npm's bin link is a hard link, so step 2 does not find it);
-//   4. npm_config_nodedir (e.g. `nodedir=/usr` in ~/.npmrc), as a last resort.
-//      The addon uses Node-API only (NAPI_VERSION 8), whose ABI does not depend
-//      on the Node version, so other headers still give a working addon; the
-//      script says which headers it used.
+//   4. npm_config_nodedir (e.g. `nodedir=/usr` in ~/.npmrc);
+//   5. the system's headers, /usr/local then /usr (a distribution's nodejs
+//      headers package), so that running this script by hand finds what npm
+//      would have passed as nodedir.
+//   The addon uses Node-API only (NAPI_VERSION 8), whose ABI does not depend
+//   on the Node version, so other headers still give a working addon; the
+//   script says which headers it used.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -56,6 +59,7 @@ function candidates() {
   ];
   const npmNodedir = process.env["npm_config_nodedir"];
   if (npmNodedir !== undefined && npmNodedir !== "") list.push(npmNodedir);
+  for (const system of ["/usr/local", "/usr"]) if (!list.includes(system)) list.push(system);
   return list;
 }
 
@@ -77,7 +81,7 @@ function main() {
   if (nodedir === undefined) {
     console.error(
       `metallb-ts: no Node headers found for the link addon; looked in:\n  ${tried.join("\n  ")}\n` +
-        "Run `npm ci` (the node devDependency ships them) or set METALLB_NODEDIR to a Node distribution.",
+        "Install Node's headers (e.g. Debian's nodejs or libnode-dev package) or set METALLB_NODEDIR to a Node distribution.",
     );
     process.exit(1);
   }
